@@ -1,1 +1,72 @@
-//! muster-cli
+//! The `muster` command line. `main` maps outcomes to documented exit codes:
+//! 0 ok, 1 failure, 2 usage or configuration error, 3 verification failed, 4 held by the drift guard.
+
+mod check;
+mod util;
+
+use clap::{Parser, Subcommand};
+use std::path::PathBuf;
+
+pub const EXIT_OK: i32 = 0;
+pub const EXIT_FAILURE: i32 = 1;
+pub const EXIT_CONFIG: i32 = 2;
+pub const EXIT_VERIFY: i32 = 3;
+pub const EXIT_HELD: i32 = 4;
+
+/// Muster: identity connectors as reviewed YAML — draft, check, test, approve, sync, govern.
+#[derive(Parser, Debug)]
+#[command(name = "muster", version, about, long_about = None, propagate_version = true)]
+#[command(after_help = "Exit codes: 0 ok, 1 failure, 2 usage or configuration error, 3 verification failed, 4 held by the drift guard.")]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Validate connector files: schema, references, expressions, and lints for silent traps.
+    ///
+    /// Every problem in every file is reported in one run, as `file:line:col` with a caret under the
+    /// offending text, a stable code (see docs/diagnostics.md) and a hint. Exit 0 when valid (warnings
+    /// allowed unless --deny-warnings), 2 when any file has errors.
+    Check(check::CheckArgs),
+    /// Test a connector. With --offline, run the spec's `tests:` blocks (fixture responses in, expected
+    /// records out) without any network. Exit 0 pass, 3 fail, 2 invalid spec.
+    Test(check::TestArgs),
+    /// Print the connector JSON Schema (v1) or its Markdown field reference.
+    Schema(check::SchemaArgs),
+}
+
+/// Run the CLI with the process arguments; returns the exit code.
+pub fn main() -> i32 {
+    let cli = match Cli::try_parse() {
+        Ok(c) => c,
+        Err(e) => {
+            let code = if e.use_stderr() { EXIT_CONFIG } else { EXIT_OK };
+            let _ = e.print();
+            return code;
+        }
+    };
+    run(cli)
+}
+
+pub fn run(cli: Cli) -> i32 {
+    let result = match cli.command {
+        Command::Check(a) => check::check(a),
+        Command::Test(a) => check::test(a),
+        Command::Schema(a) => check::schema(a),
+    };
+    match result {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("error: {e}");
+            for cause in e.chain().skip(1) {
+                eprintln!("  caused by: {cause}");
+            }
+            EXIT_FAILURE
+        }
+    }
+}
+
+/// A file argument.
+pub(crate) type FileArg = PathBuf;

@@ -1,1 +1,3 @@
-//! muster-engine
+//! Runs a compiled connector: rows → records (map), offline tests, and the sync engine.
+pub mod map;
+pub mod offline;

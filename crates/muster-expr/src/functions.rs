@@ -133,6 +133,16 @@ pub fn known_function(name: &str) -> bool {
     BUILTIN_FUNCTIONS.contains(&name) || FUNCTIONS.iter().any(|(n, _)| *n == name)
 }
 
+/// Every name [`known_function`] accepts, sorted and deduplicated: the
+/// candidates for did-you-mean suggestions.
+pub fn known_functions() -> Vec<&'static str> {
+    let mut names: Vec<&'static str> =
+        BUILTIN_FUNCTIONS.iter().copied().chain(FUNCTIONS.iter().map(|(name, _)| *name)).collect();
+    names.sort_unstable();
+    names.dedup();
+    names
+}
+
 /// The environment shared by every compile and evaluation: built once.
 pub(crate) static ENV: LazyLock<Result<Arc<Env>, String>> =
     LazyLock::new(|| build_env().map(Arc::new).map_err(|e| e.to_string()));

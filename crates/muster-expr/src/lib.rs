@@ -81,8 +81,8 @@
 //! | `parse_time(s, fmt)` | the same from a string read with a chrono strftime format (`'%d/%m/%Y %H:%M'`); no zone means UTC |
 //! | `to_string(x)` | `x` as a string: numbers and bools written out, timestamps RFC 3339, lists and maps as JSON |
 //!
-//! [`known_function`] tells whether a name is any callable function, for
-//! did-you-mean suggestions.
+//! [`known_function`] tells whether a name is any callable function, and
+//! [`known_functions`] lists them all, for did-you-mean suggestions.
 //!
 //! ## Example
 //!
@@ -101,7 +101,7 @@ mod analyze;
 mod convert;
 mod functions;
 
-pub use functions::{FUNCTIONS, known_function};
+pub use functions::{FUNCTIONS, known_function, known_functions};
 
 use analyze::Projection;
 use cel::common::value::{CowVal, Val};
@@ -289,8 +289,48 @@ impl Expr {
             ExecutionError::UndeclaredReference(name) => {
                 EvalError::Failed { message: format!("unknown function or variable `{name}`") }
             }
+            ExecutionError::NoSuchOverload(overload)
+                if overload.function() == "_._"
+                    && overload.argument_types().first().map(String::as_str) == Some("null_type") =>
+            {
+                let message = match self.null_path(scope) {
+                    Some((null, field)) => format!(
+                        "cannot select field `{field}` of `{null}`, which is null \
+                         (use `has()` or optional access `.?{field}`)"
+                    ),
+                    None => "cannot select a field of null (use `has()` or optional access `.?field`)".to_string(),
+                };
+                EvalError::Failed { message }
+            }
             other => EvalError::Failed { message: other.to_string() },
         }
+    }
+
+    /// The first select chain that goes through a null value: the path of
+    /// the null value and the field selected off it.
+    fn null_path(&self, scope: &Scope<'_>) -> Option<(String, String)> {
+        for (root, segments) in &self.inner.chains {
+            let Some(mut current) = scope.get(root) else {
+                continue;
+            };
+            for (i, segment) in segments.iter().enumerate() {
+                match current {
+                    Json::Null => {
+                        let null = std::iter::once(root.as_str())
+                            .chain(segments[..i].iter().map(String::as_str))
+                            .collect::<Vec<_>>()
+                            .join(".");
+                        return Some((null, segment.clone()));
+                    }
+                    Json::Object(map) => match map.get(segment) {
+                        Some(next) => current = next,
+                        None => break,
+                    },
+                    _ => break,
+                }
+            }
+        }
+        None
     }
 
     /// The full path of the missing `key`: the first select chain that

@@ -133,7 +133,7 @@ fn functions_called() {
 }
 
 #[test]
-fn known_functions() {
+fn known_function_names() {
     for name in [
         "lower",
         "upper",
@@ -161,6 +161,9 @@ fn known_functions() {
         assert!(known_function(name), "{name}");
     }
     assert!(!known_function("nope"));
+    let all = known_functions();
+    assert!(all.contains(&"lower") && all.contains(&"size") && all.contains(&"math.abs"));
+    assert!(all.windows(2).all(|w| w[0] < w[1]), "sorted and deduplicated");
     for (name, doc) in FUNCTIONS {
         assert!(known_function(name), "{name}");
         assert!(!doc.is_empty());
@@ -224,6 +227,12 @@ fn missing_key_is_distinct_from_null() {
     assert_eq!(ok("item.?m.?x.orValue('d')", item.clone()), json!(1));
     assert_eq!(ok("item.?n.?x.orValue('d')", item.clone()), json!("d"));
     assert_eq!(ok("item.?nope", item.clone()), json!(null));
+}
+
+#[test]
+fn selecting_off_null_fails_with_a_clear_message() {
+    let msg = failed("item.m.n.x", json!({"m": {"n": null}}));
+    assert!(msg.contains("`item.m.n`") && msg.contains("`x`"), "{msg}");
 }
 
 #[test]

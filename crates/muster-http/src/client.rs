@@ -31,7 +31,7 @@ const SNIPPET_CHARS: usize = 300;
 const MAX_REDIRECTS: usize = 5;
 
 /// A request, relative to the client's base URL.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct Request {
     /// HTTP method.
     pub method: Method,
@@ -46,6 +46,21 @@ pub struct Request {
     /// Per-request credentials instead of the client's (token caches are kept
     /// per `Arc`, so reuse the same `Arc` to reuse a token).
     pub auth: Option<Arc<AuthConfig>>,
+}
+
+impl fmt::Debug for Request {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // Header values and the body may hold secrets: show names only.
+        let headers: Vec<&str> = self.headers.iter().map(|(k, _)| k.as_str()).collect();
+        f.debug_struct("Request")
+            .field("method", &self.method)
+            .field("path", &self.path)
+            .field("query", &self.query.iter().map(|(k, _)| k.as_str()).collect::<Vec<_>>())
+            .field("headers", &headers)
+            .field("body", &self.body.as_ref().map(|_| "<json>"))
+            .field("auth", &self.auth)
+            .finish()
+    }
 }
 
 impl Request {

@@ -247,6 +247,7 @@ pub struct Grant {
 /// One record produced by a sync, in the order the engine emits them.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
+#[allow(clippy::large_enum_variant)] // records travel in batches; boxing would add an allocation per record
 pub enum Record {
     ResourceType(ResourceType),
     Resource(Resource),

@@ -141,9 +141,10 @@ impl Default for RetryAfter {
 
 /// Fault injection. "Data request number" `n` counts (1-based) the requests
 /// to `/users`, `/groups` and `/groups/{id}/members` that passed
-/// authentication; unauthenticated requests and token/login requests do not
-/// consume numbers. Faults are evaluated in this order: 429, 500, slow, then
-/// the normal body is built and possibly corrupted (malformed / truncated).
+/// authentication (including ones that later fail with 400/404);
+/// unauthenticated requests and token/login requests do not consume numbers.
+/// Faults are evaluated in this order: 429, 500, slow, then the normal body is
+/// built and possibly corrupted (truncated, else malformed).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Faults {
     /// Data requests `n <= N` answer `429 {"error":"rate limited"}` with `Retry-After` (see `retry_after`).
@@ -647,7 +648,7 @@ impl GenState {
             }
             Pagination::Scim => {
                 let start_index = q.num("startIndex")?.unwrap_or(1).max(1);
-                let count = q.num("count")?.unwrap_or(default).min(max.max(1));
+                let count = q.num("count")?.unwrap_or(default.max(1)).min(max.max(1));
                 let (start, end) = window(start_index - 1, count, total);
                 buf.reserve(estimate(end - start));
                 let _ = write!(

@@ -219,7 +219,9 @@
 //!
 //! ### Faults ([`Faults`])
 //! Data requests that pass authentication are numbered `n = 1, 2, ...`
-//! (across all three data routes). Evaluated in this order:
+//! (across all three data routes; requests that later fail with 400/404 still
+//! consume a number; 401s and token/login requests do not). Evaluated in
+//! this order:
 //! 1. `rate_limit_429_first_n = N`: `n <= N` → `429 {"error":"rate limited"}`
 //!    with `Retry-After: 1` (configurable via `retry_after`, including an
 //!    HTTP-date form).

@@ -1,0 +1,7 @@
+//! Integration tests against in-process axum servers on 127.0.0.1.
+
+mod auth;
+mod faults;
+mod pagination;
+mod ratelimit;
+mod util;
