@@ -16,7 +16,9 @@ pub const EXIT_HELD: i32 = 4;
 /// Muster: identity connectors as reviewed YAML — draft, check, test, approve, sync, govern.
 #[derive(Parser, Debug)]
 #[command(name = "muster", version, about, long_about = None, propagate_version = true)]
-#[command(after_help = "Exit codes: 0 ok, 1 failure, 2 usage or configuration error, 3 verification failed, 4 held by the drift guard.")]
+#[command(
+    after_help = "Exit codes: 0 ok, 1 failure, 2 usage or configuration error, 3 verification failed, 4 held by the drift guard."
+)]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,

@@ -97,6 +97,8 @@ pub struct Ctx<'a> {
     pub vars: &'a Value,
     /// The resource a grants listing is for (`resource` in expressions).
     pub resource: Option<&'a Value>,
+    /// For grants: the types a principal may have.
+    pub grantable_to: Option<&'a [String]>,
 }
 
 fn eval(e: &Expr, scope: &Scope<'_>) -> Result<Value, EvalError> {
@@ -222,7 +224,12 @@ fn map_fields(
         Value::Null if m.status.is_none() => Status::Enabled,
         Value::Null => Status::Unknown,
         Value::String(s) => Status::parse(&s).ok_or_else(|| {
-            err(ctx, row, "status", format!("`{s}` is not enabled, disabled or deleted; map the source's value onto one of them"))
+            err(
+                ctx,
+                row,
+                "status",
+                format!("`{s}` is not enabled, disabled or deleted; map the source's value onto one of them"),
+            )
         })?,
         other => {
             return Err(err(ctx, row, "status", format!("must be 'enabled', 'disabled' or 'deleted', got {other}")));
@@ -378,11 +385,35 @@ pub fn map_grant(
     let principal_id = match pv {
         Ok(v) => as_text(&v),
         Err(EvalError::Missing { path }) => {
-            return Err(err(ctx, row, "principal.id", format!("the row has no `{path}`; check the mapping against the response")));
+            return Err(err(
+                ctx,
+                row,
+                "principal.id",
+                format!("the row has no `{path}`; check the mapping against the response"),
+            ));
         }
         Err(EvalError::Failed { message }) => return Err(err(ctx, row, "principal.id", message)),
     }
     .ok_or_else(|| err(ctx, row, "principal.id", "the principal id is null".into()))?;
+    let principal_type = match &g.principal_type_from {
+        None => g.principal.resource_type.clone(),
+        Some(e) => match eval(e, &scope) {
+            Ok(Value::String(t)) => t,
+            Ok(Value::Null) | Err(EvalError::Missing { .. }) => g.principal.resource_type.clone(),
+            Ok(other) => return Err(err(ctx, row, "principal.type_from", format!("must give a type id, got {other}"))),
+            Err(EvalError::Failed { message }) => return Err(err(ctx, row, "principal.type_from", message)),
+        },
+    };
+    if let Some(allowed) = ctx.grantable_to
+        && !allowed.iter().any(|a| a == &principal_type)
+    {
+        return Err(err(
+            ctx,
+            row,
+            "principal.type_from",
+            format!("`{principal_type}` is not one of grantable_to ({})", allowed.join(", ")),
+        ));
+    }
     let rid = match (&g.resource, resource_id) {
         (Some(e), _) => {
             let v = eval(e, &scope);
@@ -390,7 +421,12 @@ pub fn map_grant(
             match v {
                 Ok(v) => as_text(&v).ok_or_else(|| err(ctx, row, "resource", "the resource id is null".into()))?,
                 Err(e) => {
-                    return Err(err(ctx, row, "resource", fail_message(&e).unwrap_or_else(|| "missing in the row".into())));
+                    return Err(err(
+                        ctx,
+                        row,
+                        "resource",
+                        fail_message(&e).unwrap_or_else(|| "missing in the row".into()),
+                    ));
                 }
             }
         }
@@ -402,7 +438,7 @@ pub fn map_grant(
             resource: ResourceRef { resource_type: resource_type.to_string(), id: rid },
             slug: slug.to_string(),
         },
-        principal: ResourceRef { resource_type: g.principal.resource_type.clone(), id: principal_id },
+        principal: ResourceRef { resource_type: principal_type, id: principal_id },
     }))
 }
 

@@ -33,7 +33,7 @@ fn run_one(c: &CompiledConnector, t: &TestCase, vars: &Value) -> TestOutcome {
             if !(200..300).contains(&status) {
                 return fail(format!("fixture status {status}: a list request with this status fails the sync"));
             }
-            let ctx = Ctx { resource_type: &rt.id, vars, resource: None };
+            let ctx = Ctx { resource_type: &rt.id, vars, resource: None, grantable_to: None };
             map::rows(&t.response, rt.list.items.as_deref()).and_then(|rows| {
                 let mut out = Vec::new();
                 for (i, item) in rows.iter().enumerate() {
@@ -59,7 +59,8 @@ fn run_one(c: &CompiledConnector, t: &TestCase, vars: &Value) -> TestOutcome {
                 Value::Number(n) => Some(n.to_string()),
                 _ => None,
             });
-            let ctx = Ctx { resource_type: &rt.id, vars, resource: Some(&resource) };
+            let ctx =
+                Ctx { resource_type: &rt.id, vars, resource: Some(&resource), grantable_to: Some(&ent.grantable_to) };
             map::rows(&t.response, g.items.as_deref()).and_then(|rows| {
                 let mut out = Vec::new();
                 for (i, item) in rows.iter().enumerate() {
@@ -101,7 +102,11 @@ fn run_one(c: &CompiledConnector, t: &TestCase, vars: &Value) -> TestOutcome {
         TestOutcome {
             name: t.name.clone(),
             passed: false,
-            failure: Some(format!("{}\n  produced:\n{}", problems.join("\n"), if got.is_empty() { "    (none)".into() } else { got })),
+            failure: Some(format!(
+                "{}\n  produced:\n{}",
+                problems.join("\n"),
+                if got.is_empty() { "    (none)".into() } else { got }
+            )),
             records: produced.len(),
         }
     }

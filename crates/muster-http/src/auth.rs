@@ -41,9 +41,7 @@ impl AuthState {
         }
         match &config {
             AuthConfig::ApiKeyQuery { param, .. } => redactor.add_param(param),
-            AuthConfig::ApiKeyHeader { header, .. } | AuthConfig::Login { header, .. } => {
-                redactor.add_header(header)
-            }
+            AuthConfig::ApiKeyHeader { header, .. } | AuthConfig::Login { header, .. } => redactor.add_header(header),
             _ => {}
         }
         if let AuthConfig::Login { body, .. } = &config
@@ -51,42 +49,24 @@ impl AuthState {
         {
             register_sensitive_strings(&v, redactor);
         }
-        AuthState {
-            config,
-            token: tokio::sync::Mutex::new(None),
-            ids: AtomicU64::new(0),
-        }
+        AuthState { config, token: tokio::sync::Mutex::new(None), ids: AtomicU64::new(0) }
     }
 
     /// Adds the credentials to `headers`. Returns the id of the cached token
     /// used, for token-based auth (to invalidate it on a 401).
-    pub(crate) async fn apply(
-        &self,
-        shared: &Shared,
-        headers: &mut HeaderMap,
-    ) -> Result<Option<u64>, HttpError> {
+    pub(crate) async fn apply(&self, shared: &Shared, headers: &mut HeaderMap) -> Result<Option<u64>, HttpError> {
         match &self.config {
             AuthConfig::None | AuthConfig::ApiKeyQuery { .. } => Ok(None),
             AuthConfig::Basic { username, password } => {
                 let raw = format!("{username}:{}", password.expose());
-                headers.insert(
-                    AUTHORIZATION,
-                    sensitive_value(&format!("Basic {}", B64.encode(raw)))?,
-                );
+                headers.insert(AUTHORIZATION, sensitive_value(&format!("Basic {}", B64.encode(raw)))?);
                 Ok(None)
             }
             AuthConfig::Bearer { token } => {
-                headers.insert(
-                    AUTHORIZATION,
-                    sensitive_value(&format!("Bearer {}", token.expose()))?,
-                );
+                headers.insert(AUTHORIZATION, sensitive_value(&format!("Bearer {}", token.expose()))?);
                 Ok(None)
             }
-            AuthConfig::ApiKeyHeader {
-                header,
-                key,
-                prefix,
-            } => {
+            AuthConfig::ApiKeyHeader { header, key, prefix } => {
                 let name = HeaderName::from_bytes(header.as_bytes())
                     .map_err(|_| HttpError::Config(format!("invalid API key header {header:?}")))?;
                 let value = format!("{}{}", prefix.as_deref().unwrap_or(""), key.expose());
@@ -148,10 +128,7 @@ impl AuthState {
                 match client_auth {
                     ClientAuth::Basic => {
                         let raw = format!("{client_id}:{}", client_secret.expose());
-                        headers.insert(
-                            AUTHORIZATION,
-                            sensitive_value(&format!("Basic {}", B64.encode(raw)))?,
-                        );
+                        headers.insert(AUTHORIZATION, sensitive_value(&format!("Basic {}", B64.encode(raw)))?);
                     }
                     ClientAuth::Body => {
                         form.append_pair("client_id", client_id);
@@ -160,14 +137,7 @@ impl AuthState {
                 }
                 (shared.resolve(token_url)?, Method::POST, form_body(form.finish()))
             }
-            AuthConfig::OAuth2Password {
-                token_url,
-                client_id,
-                client_secret,
-                username,
-                password,
-                scopes,
-            } => {
+            AuthConfig::OAuth2Password { token_url, client_id, client_secret, username, password, scopes } => {
                 let mut form = url::form_urlencoded::Serializer::new(String::new());
                 form.append_pair("grant_type", "password");
                 form.append_pair("username", username);
@@ -183,80 +153,50 @@ impl AuthState {
                 }
                 (shared.resolve(token_url)?, Method::POST, form_body(form.finish()))
             }
-            AuthConfig::Login {
-                url, method, body, ..
-            } => {
+            AuthConfig::Login { url, method, body, .. } => {
                 let u = shared.resolve(url)?;
                 if u.origin() == shared.base.origin() {
                     for (k, v) in shared.default_headers() {
                         headers.insert(k.clone(), v.clone());
                     }
                 }
-                let b = Body {
-                    data: Bytes::from(body.expose().as_bytes().to_vec()),
-                    content_type: "application/json",
-                };
+                let b = Body { data: Bytes::from(body.expose().as_bytes().to_vec()), content_type: "application/json" };
                 (u, method.clone(), b)
             }
             _ => {
-                return Err(HttpError::Config(
-                    "internal: token fetch for a non-token auth".into(),
-                ));
+                return Err(HttpError::Config("internal: token fetch for a non-token auth".into()));
             }
         };
         let redacted = shared.redactor.url(&url);
-        let resp = shared
-            .execute(RequestKind::Token, &method, &url, &headers, Some(&body))
-            .await
-            .map_err(|e| {
-                let message = e.to_string().lines().next().unwrap_or_default().to_owned();
-                auth_error(&redacted, e.status(), message)
-            })?;
+        let resp = shared.execute(RequestKind::Token, &method, &url, &headers, Some(&body)).await.map_err(|e| {
+            let message = e.to_string().lines().next().unwrap_or_default().to_owned();
+            auth_error(&redacted, e.status(), message)
+        })?;
         if !resp.is_success() {
-            let message = format!(
-                "HTTP {}: {}",
-                resp.status,
-                shared.redactor.snippet(&resp.body, 300)
-            );
+            let message = format!("HTTP {}: {}", resp.status, shared.redactor.snippet(&resp.body, 300));
             return Err(auth_error(&redacted, Some(resp.status), message));
         }
-        let json = parse_json(&resp.body, &redacted, &shared.redactor, Location::default())
-            .map_err(|e| {
-                let message = e.to_string().lines().next().unwrap_or_default().to_owned();
-                auth_error(&redacted, Some(resp.status), message)
-            })?;
+        let json = parse_json(&resp.body, &redacted, &shared.redactor, Location::default()).map_err(|e| {
+            let message = e.to_string().lines().next().unwrap_or_default().to_owned();
+            auth_error(&redacted, Some(resp.status), message)
+        })?;
         let now = shared.clock.now();
         let (token, expires_at, header, prefix) = match &self.config {
-            AuthConfig::Login {
-                token_path,
-                expires_in_path,
-                expires_at_path,
-                header,
-                prefix,
-                ..
-            } => {
+            AuthConfig::Login { token_path, expires_in_path, expires_at_path, header, prefix, .. } => {
                 let token = token_at(&json, token_path, &redacted)?;
                 let expires_at = expires_in_path
                     .as_deref()
                     .and_then(|p| lookup(&json, p))
                     .and_then(as_u64)
                     .map(|s| now + Duration::from_secs(s))
-                    .or_else(|| {
-                        expires_at_path
-                            .as_deref()
-                            .and_then(|p| lookup(&json, p))
-                            .and_then(parse_expiry)
-                    });
+                    .or_else(|| expires_at_path.as_deref().and_then(|p| lookup(&json, p)).and_then(parse_expiry));
                 let name = HeaderName::from_bytes(header.as_bytes())
                     .map_err(|_| HttpError::Config(format!("invalid login header {header:?}")))?;
                 (token, expires_at, name, prefix.clone())
             }
             _ => {
                 let token = token_at(&json, "access_token", &redacted)?;
-                let expires_at = json
-                    .get("expires_in")
-                    .and_then(as_u64)
-                    .map(|s| now + Duration::from_secs(s));
+                let expires_at = json.get("expires_in").and_then(as_u64).map(|s| now + Duration::from_secs(s));
                 (token, expires_at, AUTHORIZATION, "Bearer ".to_owned())
             }
         };
@@ -267,27 +207,18 @@ impl AuthState {
         });
         tracing::debug!(url = %redacted, expires_in_s = ?expires_at.and_then(|e| e.duration_since(now).ok()).map(|d| d.as_secs()), "fetched a token");
         let id = self.ids.fetch_add(1, Ordering::Relaxed) + 1;
-        Ok(CachedToken {
-            id,
-            header,
-            value: sensitive_value(&format!("{prefix}{token}"))?,
-            refresh_at,
-        })
+        Ok(CachedToken { id, header, value: sensitive_value(&format!("{prefix}{token}"))?, refresh_at })
     }
 }
 
 fn form_body(s: String) -> Body {
-    Body {
-        data: Bytes::from(s.into_bytes()),
-        content_type: "application/x-www-form-urlencoded",
-    }
+    Body { data: Bytes::from(s.into_bytes()), content_type: "application/x-www-form-urlencoded" }
 }
 
 fn sensitive_value(v: &str) -> Result<HeaderValue, HttpError> {
     let mut hv = HeaderValue::from_str(v).map_err(|_| {
         HttpError::Config(
-            "a credential contains characters not allowed in an HTTP header (newline, control or non-ASCII)"
-                .to_owned(),
+            "a credential contains characters not allowed in an HTTP header (newline, control or non-ASCII)".to_owned(),
         )
     })?;
     hv.set_sensitive(true);
@@ -296,18 +227,14 @@ fn sensitive_value(v: &str) -> Result<HeaderValue, HttpError> {
 
 fn auth_error(url: &str, status: Option<u16>, message: String) -> HttpError {
     let hint = match status {
-        Some(400 | 401 | 403) => "the token endpoint rejected the request; check the client id/secret or username/password in the environment variables referenced by the auth block, and the scopes/audience",
+        Some(400 | 401 | 403) => {
+            "the token endpoint rejected the request; check the client id/secret or username/password in the environment variables referenced by the auth block, and the scopes/audience"
+        }
         Some(404 | 405) => "check token_url / the login url and method",
         Some(_) => "the token endpoint failed; retry later",
         None => "check that token_url / the login url is reachable",
     };
-    HttpError::Auth {
-        at: Location::default(),
-        url: url.to_owned(),
-        status,
-        message,
-        hint: hint.to_owned(),
-    }
+    HttpError::Auth { at: Location::default(), url: url.to_owned(), status, message, hint: hint.to_owned() }
 }
 
 fn token_at(json: &Value, path: &str, url: &str) -> Result<String, HttpError> {
@@ -318,12 +245,8 @@ fn token_at(json: &Value, path: &str, url: &str) -> Result<String, HttpError> {
             at: Location::default(),
             url: url.to_owned(),
             status: None,
-            message: format!(
-                "no token at `{path}` in the response (the body is {})",
-                describe_keys(json)
-            ),
-            hint: "set the token path to the field holding the token (dotted, e.g. data.access_token)"
-                .to_owned(),
+            message: format!("no token at `{path}` in the response (the body is {})", describe_keys(json)),
+            hint: "set the token path to the field holding the token (dotted, e.g. data.access_token)".to_owned(),
         }),
     }
 }
@@ -355,9 +278,7 @@ fn register_sensitive_strings(v: &Value, redactor: &Redactor) {
                 }
             }
         }
-        Value::Array(items) => items
-            .iter()
-            .for_each(|i| register_sensitive_strings(i, redactor)),
+        Value::Array(items) => items.iter().for_each(|i| register_sensitive_strings(i, redactor)),
         _ => {}
     }
 }

@@ -66,14 +66,7 @@ impl fmt::Debug for Request {
 impl Request {
     /// A request with the given method and path.
     pub fn new(method: Method, path: impl Into<String>) -> Self {
-        Request {
-            method,
-            path: path.into(),
-            query: Vec::new(),
-            headers: Vec::new(),
-            body: None,
-            auth: None,
-        }
+        Request { method, path: path.into(), query: Vec::new(), headers: Vec::new(), body: None, auth: None }
     }
 
     /// A GET request.
@@ -159,11 +152,7 @@ impl Response {
 
     /// Turns a non-2xx response into [`HttpError::Status`] with a hint.
     pub fn error_for_status(self) -> Result<Self, HttpError> {
-        if self.is_success() {
-            Ok(self)
-        } else {
-            Err(self.status_error(Location::default()))
-        }
+        if self.is_success() { Ok(self) } else { Err(self.status_error(Location::default())) }
     }
 
     pub(crate) fn status_error(&self, at: Location) -> HttpError {
@@ -180,12 +169,7 @@ impl Response {
 }
 
 /// Parses JSON, turning failures into [`HttpError::Json`] with a byte offset.
-pub(crate) fn parse_json(
-    body: &[u8],
-    url: &str,
-    redactor: &Redactor,
-    at: Location,
-) -> Result<Value, HttpError> {
+pub(crate) fn parse_json(body: &[u8], url: &str, redactor: &Redactor, at: Location) -> Result<Value, HttpError> {
     serde_json::from_slice(body).map_err(|e| {
         let (line, column) = (e.line(), e.column());
         let offset = byte_offset(body, line, column);
@@ -361,23 +345,17 @@ impl fmt::Debug for HttpClient {
 impl HttpClient {
     /// Builds a client. Fails on an invalid base URL, header or PEM.
     pub fn new(cfg: ClientConfig) -> Result<Self, HttpError> {
-        let mut base = Url::parse(cfg.base_url.trim()).map_err(|e| {
-            HttpError::Config(format!("base_url {:?} is not a valid URL: {e}", cfg.base_url))
-        })?;
+        let mut base = Url::parse(cfg.base_url.trim())
+            .map_err(|e| HttpError::Config(format!("base_url {:?} is not a valid URL: {e}", cfg.base_url)))?;
         if !matches!(base.scheme(), "http" | "https") {
-            return Err(HttpError::Config(format!(
-                "base_url must be http or https, not {}",
-                base.scheme()
-            )));
+            return Err(HttpError::Config(format!("base_url must be http or https, not {}", base.scheme())));
         }
         let redactor = Arc::new(Redactor::default());
         if let Some(p) = base.password() {
             redactor.add_secret(p);
         }
-        let mut query: Vec<(String, String)> = base
-            .query_pairs()
-            .map(|(k, v)| (k.into_owned(), v.into_owned()))
-            .collect();
+        let mut query: Vec<(String, String)> =
+            base.query_pairs().map(|(k, v)| (k.into_owned(), v.into_owned())).collect();
         query.extend(cfg.query.iter().cloned());
         base.set_query(None);
         base.set_fragment(None);
@@ -400,9 +378,7 @@ impl HttpClient {
             let certs = reqwest::Certificate::from_pem_bundle(ca)
                 .map_err(|e| HttpError::Config(format!("tls.ca_pem is not valid PEM: {e}")))?;
             if certs.is_empty() {
-                return Err(HttpError::Config(
-                    "tls.ca_pem holds no certificate".to_owned(),
-                ));
+                return Err(HttpError::Config("tls.ca_pem holds no certificate".to_owned()));
             }
             for c in certs {
                 b = b.add_root_certificate(c);
@@ -416,9 +392,7 @@ impl HttpClient {
             })?;
             b = b.identity(identity);
         }
-        let http = b
-            .build()
-            .map_err(|e| HttpError::Config(format!("cannot build the HTTP client: {e}")))?;
+        let http = b.build().map_err(|e| HttpError::Config(format!("cannot build the HTTP client: {e}")))?;
 
         let limiter = cfg.rate_limit.and_then(RateLimiter::new);
         let shared = Arc::new(Shared {
@@ -455,10 +429,7 @@ impl HttpClient {
     /// The same client (pool, limits, log) with other credentials and a
     /// fresh token cache.
     pub fn with_auth(&self, auth: AuthConfig) -> HttpClient {
-        HttpClient {
-            shared: self.shared.clone(),
-            auth: Arc::new(AuthState::new(auth, &self.shared.redactor)),
-        }
+        HttpClient { shared: self.shared.clone(), auth: Arc::new(AuthState::new(auth, &self.shared.redactor)) }
     }
 
     /// Redacts a URL the way the client does in logs and errors (strips
@@ -492,18 +463,15 @@ impl HttpClient {
         let same_origin = url.origin() == self.shared.base.origin();
         let body = match &req.body {
             Some(v) => Some(Body {
-                data: Bytes::from(serde_json::to_vec(v).map_err(|e| {
-                    HttpError::Config(format!("request body cannot be serialized: {e}"))
-                })?),
+                data: Bytes::from(
+                    serde_json::to_vec(v)
+                        .map_err(|e| HttpError::Config(format!("request body cannot be serialized: {e}")))?,
+                ),
                 content_type: "application/json",
             }),
             None => None,
         };
-        let mut base_headers = if same_origin {
-            self.shared.headers.clone()
-        } else {
-            HeaderMap::new()
-        };
+        let mut base_headers = if same_origin { self.shared.headers.clone() } else { HeaderMap::new() };
         for (name, value) in &req.headers {
             let (n, v) = header_pair(name, value, self.shared.redactor.is_sensitive_header(name))?;
             base_headers.insert(n, v);
@@ -511,24 +479,14 @@ impl HttpClient {
         let mut refreshed = false;
         loop {
             let mut headers = base_headers.clone();
-            let token_id = if same_origin {
-                auth.apply(&self.shared, &mut headers).await?
-            } else {
-                None
-            };
-            let resp = self
-                .shared
-                .execute(RequestKind::Api, &req.method, &url, &headers, body.as_ref())
-                .await?;
+            let token_id = if same_origin { auth.apply(&self.shared, &mut headers).await? } else { None };
+            let resp = self.shared.execute(RequestKind::Api, &req.method, &url, &headers, body.as_ref()).await?;
             if resp.status == 401
                 && !refreshed
                 && let Some(id) = token_id
             {
                 refreshed = true;
-                self.shared
-                    .counters
-                    .auth_refreshes
-                    .fetch_add(1, Ordering::Relaxed);
+                self.shared.counters.auth_refreshes.fetch_add(1, Ordering::Relaxed);
                 tracing::debug!(url = %resp.url, "401 with a cached token; fetching a new token");
                 auth.invalidate(id).await;
                 continue;
@@ -559,11 +517,7 @@ impl HttpClient {
 
     /// The most recent exchanges (up to [`REQUEST_LOG_CAPACITY`]), oldest first.
     pub fn request_log(&self) -> Vec<RequestLogEntry> {
-        self.shared
-            .log
-            .lock()
-            .map(|l| l.iter().cloned().collect())
-            .unwrap_or_default()
+        self.shared.log.lock().map(|l| l.iter().cloned().collect()).unwrap_or_default()
     }
 
     /// Totals since the client was created.
@@ -598,17 +552,11 @@ impl HttpClient {
     }
 }
 
-fn header_pair(
-    name: &str,
-    value: &str,
-    sensitive: bool,
-) -> Result<(HeaderName, HeaderValue), HttpError> {
+fn header_pair(name: &str, value: &str, sensitive: bool) -> Result<(HeaderName, HeaderValue), HttpError> {
     let n = HeaderName::from_bytes(name.as_bytes())
         .map_err(|_| HttpError::Config(format!("invalid header name {name:?}")))?;
     let mut v = HeaderValue::from_str(value).map_err(|_| {
-        HttpError::Config(format!(
-            "invalid value for header {name:?} (control characters or non-ASCII)"
-        ))
+        HttpError::Config(format!("invalid value for header {name:?} (control characters or non-ASCII)"))
     })?;
     v.set_sensitive(sensitive);
     Ok((n, v))
@@ -622,11 +570,7 @@ fn redirect_policy() -> reqwest::redirect::Policy {
         };
         let to = attempt.url().clone();
         if prev.len() > MAX_REDIRECTS {
-            attempt.error(RedirectRefused {
-                from: last,
-                to,
-                reason: "more than 5 redirects",
-            })
+            attempt.error(RedirectRefused { from: last, to, reason: "more than 5 redirects" })
         } else if to.origin() != first.origin() {
             attempt.error(RedirectRefused {
                 from: last,
@@ -640,10 +584,7 @@ fn redirect_policy() -> reqwest::redirect::Policy {
 }
 
 fn is_idempotent(m: &Method) -> bool {
-    matches!(
-        *m,
-        Method::GET | Method::HEAD | Method::PUT | Method::DELETE | Method::OPTIONS | Method::TRACE
-    )
+    matches!(*m, Method::GET | Method::HEAD | Method::PUT | Method::DELETE | Method::OPTIONS | Method::TRACE)
 }
 
 /// The reqwest error and its causes, without URLs.
@@ -666,11 +607,7 @@ fn error_chain(e: &reqwest::Error) -> String {
     } else {
         "HTTP error"
     };
-    if parts.is_empty() {
-        head.to_owned()
-    } else {
-        format!("{head}: {}", parts.join(": "))
-    }
+    if parts.is_empty() { head.to_owned() } else { format!("{head}: {}", parts.join(": ")) }
 }
 
 fn transport_hint(message: &str, connect: bool) -> String {
@@ -701,12 +638,8 @@ impl Shared {
         let p = path.trim();
         let lower = p.to_ascii_lowercase();
         if lower.starts_with("http://") || lower.starts_with("https://") {
-            return Url::parse(p).map_err(|e| {
-                HttpError::Config(format!(
-                    "invalid URL {}: {e}",
-                    self.redactor.url_str(p)
-                ))
-            });
+            return Url::parse(p)
+                .map_err(|e| HttpError::Config(format!("invalid URL {}: {e}", self.redactor.url_str(p))));
         }
         let base = self.base.as_str().trim_end_matches('/');
         let joined = if p.is_empty() {
@@ -716,12 +649,8 @@ impl Shared {
         } else {
             format!("{base}/{p}")
         };
-        Url::parse(&joined).map_err(|e| {
-            HttpError::Config(format!(
-                "invalid request path {}: {e}",
-                self.redactor.url_str(&joined)
-            ))
-        })
+        Url::parse(&joined)
+            .map_err(|e| HttpError::Config(format!("invalid request path {}: {e}", self.redactor.url_str(&joined))))
     }
 
     pub(crate) fn build_url(
@@ -732,10 +661,7 @@ impl Shared {
     ) -> Result<Url, HttpError> {
         let mut url = self.resolve(path)?;
         let existing: Vec<String> = url.query_pairs().map(|(k, _)| k.into_owned()).collect();
-        let mut append: Vec<(&str, &str)> = query
-            .iter()
-            .map(|(k, v)| (k.as_str(), v.as_str()))
-            .collect();
+        let mut append: Vec<(&str, &str)> = query.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
         let same_origin = url.origin() == self.base.origin();
         if same_origin {
             for (k, v) in &self.query {
@@ -746,9 +672,7 @@ impl Shared {
         }
         if let (AuthConfig::ApiKeyQuery { param, key }, true) = (auth, same_origin) {
             append.retain(|(k, _)| *k != param.as_str());
-            let present = url
-                .query_pairs()
-                .any(|(k, v)| k == param.as_str() && v == key.expose());
+            let present = url.query_pairs().any(|(k, v)| k == param.as_str() && v == key.expose());
             if existing.contains(param) && !present {
                 // Rewrite to replace a stale value.
                 let kept: Vec<(String, String)> = url
@@ -828,8 +752,7 @@ impl Shared {
     }
 
     fn retryable_status(&self, status: u16, method: &Method) -> bool {
-        self.retry.statuses.contains(&status)
-            && (is_idempotent(method) || matches!(status, 429 | 503))
+        self.retry.statuses.contains(&status) && (is_idempotent(method) || matches!(status, 429 | 503))
     }
 
     /// `Retry-After` as a duration (seconds or HTTP-date against the clock).
@@ -839,24 +762,16 @@ impl Shared {
             return Some(Duration::from_secs(secs));
         }
         if let Ok(secs) = v.parse::<f64>() {
-            return (secs.is_finite() && secs >= 0.0)
-                .then(|| Duration::from_secs_f64(secs.min(1e9)));
+            return (secs.is_finite() && secs >= 0.0).then(|| Duration::from_secs_f64(secs.min(1e9)));
         }
         let at = httpdate::parse_http_date(v).ok()?;
-        Some(
-            at.duration_since(self.clock.now())
-                .unwrap_or(Duration::ZERO),
-        )
+        Some(at.duration_since(self.clock.now()).unwrap_or(Duration::ZERO))
     }
 
     /// Full-jitter exponential backoff for attempt `n` (1-based).
     fn backoff(&self, n: u32) -> Duration {
         let exp = n.saturating_sub(1).min(30);
-        let ceiling = self
-            .retry
-            .initial_backoff
-            .saturating_mul(1u32 << exp)
-            .min(self.retry.max_backoff);
+        let ceiling = self.retry.initial_backoff.saturating_mul(1u32 << exp).min(self.retry.max_backoff);
         let nanos = u64::try_from(ceiling.as_nanos()).unwrap_or(u64::MAX);
         if nanos == 0 {
             return Duration::ZERO;
@@ -884,14 +799,9 @@ impl Shared {
         if kind == RequestKind::Token {
             self.counters.token_requests.fetch_add(1, Ordering::Relaxed);
         }
-        let mut rb = self
-            .http
-            .request(method.clone(), url.clone())
-            .headers(headers.clone());
+        let mut rb = self.http.request(method.clone(), url.clone()).headers(headers.clone());
         if let Some(b) = body {
-            rb = rb
-                .header(CONTENT_TYPE, b.content_type)
-                .body(b.data.clone());
+            rb = rb.header(CONTENT_TYPE, b.content_type).body(b.data.clone());
         }
         let result = async {
             let r = rb.send().await?;
@@ -914,11 +824,7 @@ impl Shared {
                 if status >= 400 {
                     self.counters.error_responses.fetch_add(1, Ordering::Relaxed);
                 }
-                let final_redacted = if final_url == *url {
-                    redacted.clone()
-                } else {
-                    self.redactor.url(&final_url)
-                };
+                let final_redacted = if final_url == *url { redacted.clone() } else { self.redactor.url(&final_url) };
                 tracing::debug!(
                     method = %method,
                     url = %final_redacted,
@@ -952,9 +858,7 @@ impl Shared {
                 })
             }
             Err(e) => {
-                self.counters
-                    .transport_errors
-                    .fetch_add(1, Ordering::Relaxed);
+                self.counters.transport_errors.fetch_add(1, Ordering::Relaxed);
                 let at = Location::default();
                 let (error, retryable) = if e.is_timeout() {
                     (
@@ -1050,43 +954,27 @@ mod tests {
     #[test]
     fn url_building() {
         let c = client("https://api.example.com/v1/", AuthConfig::None);
-        let u = c
-            .shared
-            .build_url("users", &[("a".into(), "1".into())], &AuthConfig::None)
-            .unwrap();
+        let u = c.shared.build_url("users", &[("a".into(), "1".into())], &AuthConfig::None).unwrap();
         assert_eq!(u.as_str(), "https://api.example.com/v1/users?a=1&tenant=t1");
-        let u = c
-            .shared
-            .build_url("/users?tenant=t2", &[], &AuthConfig::None)
-            .unwrap();
+        let u = c.shared.build_url("/users?tenant=t2", &[], &AuthConfig::None).unwrap();
         assert_eq!(u.as_str(), "https://api.example.com/v1/users?tenant=t2");
-        let u = c
-            .shared
-            .build_url("https://other.example.com/x", &[], &AuthConfig::None)
-            .unwrap();
+        let u = c.shared.build_url("https://other.example.com/x", &[], &AuthConfig::None).unwrap();
         assert_eq!(u.as_str(), "https://other.example.com/x");
     }
 
     #[test]
     fn api_key_query_is_added_and_redacted() {
-        let auth = AuthConfig::ApiKeyQuery {
-            param: "k".into(),
-            key: crate::Secret::new("KEYVALUE123"),
-        };
+        let auth = AuthConfig::ApiKeyQuery { param: "k".into(), key: crate::Secret::new("KEYVALUE123") };
         let c = client("https://api.example.com", auth.clone());
         let u = c.shared.build_url("/u?k=old", &[], &auth).unwrap();
         assert_eq!(u.as_str(), "https://api.example.com/u?tenant=t1&k=KEYVALUE123");
-        assert_eq!(
-            c.shared.redactor.url(&u),
-            "https://api.example.com/u?tenant=t1&k=***"
-        );
+        assert_eq!(c.shared.redactor.url(&u), "https://api.example.com/u?tenant=t1&k=***");
     }
 
     #[test]
     fn json_error_offset() {
         let r = Redactor::default();
-        let e = parse_json(b"{\n  \"a\": 1,\n  \"b\": x\n}", "http://h/p", &r, Location::page("user", 4))
-            .unwrap_err();
+        let e = parse_json(b"{\n  \"a\": 1,\n  \"b\": x\n}", "http://h/p", &r, Location::page("user", 4)).unwrap_err();
         match &e {
             HttpError::Json { offset, line, .. } => {
                 assert_eq!(*line, 3);
@@ -1099,10 +987,7 @@ mod tests {
 
     #[test]
     fn bad_config() {
-        assert!(matches!(
-            HttpClient::new(ClientConfig::new("not a url")),
-            Err(HttpError::Config(_))
-        ));
+        assert!(matches!(HttpClient::new(ClientConfig::new("not a url")), Err(HttpError::Config(_))));
         let mut cfg = ClientConfig::new("https://x");
         cfg.tls.ca_pem = Some(b"garbage".to_vec());
         assert!(matches!(HttpClient::new(cfg), Err(HttpError::Config(_))));

@@ -114,9 +114,7 @@ impl AuthConfig {
     pub fn is_token_based(&self) -> bool {
         matches!(
             self,
-            AuthConfig::OAuth2ClientCredentials { .. }
-                | AuthConfig::OAuth2Password { .. }
-                | AuthConfig::Login { .. }
+            AuthConfig::OAuth2ClientCredentials { .. } | AuthConfig::OAuth2Password { .. } | AuthConfig::Login { .. }
         )
     }
 
@@ -132,11 +130,7 @@ impl AuthConfig {
             AuthConfig::OAuth2ClientCredentials { client_secret, .. } => {
                 vec![client_secret.expose()]
             }
-            AuthConfig::OAuth2Password {
-                client_secret,
-                password,
-                ..
-            } => {
+            AuthConfig::OAuth2Password { client_secret, password, .. } => {
                 let mut v = vec![password.expose()];
                 if let Some(s) = client_secret {
                     v.push(s.expose());
@@ -164,10 +158,7 @@ impl fmt::Debug for TlsConfig {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("TlsConfig")
             .field("ca_pem", &self.ca_pem.as_ref().map(|p| p.len()))
-            .field(
-                "client_identity_pem",
-                &self.client_identity_pem.as_ref().map(|_| "***"),
-            )
+            .field("client_identity_pem", &self.client_identity_pem.as_ref().map(|_| "***"))
             .finish()
     }
 }
@@ -290,10 +281,7 @@ pub struct ClientConfig {
 impl ClientConfig {
     /// A configuration with defaults for everything but the base URL.
     pub fn new(base_url: impl Into<String>) -> Self {
-        ClientConfig {
-            base_url: base_url.into(),
-            ..ClientConfig::default()
-        }
+        ClientConfig { base_url: base_url.into(), ..ClientConfig::default() }
     }
 }
 

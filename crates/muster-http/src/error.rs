@@ -16,10 +16,7 @@ pub struct Location {
 impl Location {
     /// A location for a paginated request.
     pub fn page(label: impl Into<String>, page: u64) -> Self {
-        Location {
-            label: Some(label.into()),
-            page: Some(page),
-        }
+        Location { label: Some(label.into()), page: Some(page) }
     }
 }
 
@@ -256,9 +253,7 @@ impl HttpError {
     /// The HTTP status involved, if any.
     pub fn status(&self) -> Option<u16> {
         match self {
-            HttpError::Status { status, .. } | HttpError::RetryAfterTooLong { status, .. } => {
-                Some(*status)
-            }
+            HttpError::Status { status, .. } | HttpError::RetryAfterTooLong { status, .. } => Some(*status),
             HttpError::Auth { status, .. } => *status,
             _ => None,
         }
@@ -312,5 +307,12 @@ mod tests {
         assert!(s.starts_with("group g1 members page 2: GET http://x/ returned HTTP 401"), "{s}");
         assert!(s.contains("environment variables"));
         assert!(e.is_auth());
+    }
+}
+#[cfg(test)]
+mod size_probe {
+    #[test]
+    fn probe() {
+        eprintln!("SIZE {}", std::mem::size_of::<super::HttpError>());
     }
 }

@@ -27,9 +27,7 @@ mod ratelimit;
 mod redact;
 mod secret;
 
-pub use client::{
-    HttpClient, REQUEST_LOG_CAPACITY, Request, RequestKind, RequestLogEntry, Response, Stats,
-};
+pub use client::{HttpClient, REQUEST_LOG_CAPACITY, Request, RequestKind, RequestLogEntry, Response, Stats};
 pub use config::{AuthConfig, ClientAuth, ClientConfig, Clock, Method, RateLimit, RetryPolicy, TlsConfig};
 pub use error::{HttpError, Location};
 pub use json::lookup;

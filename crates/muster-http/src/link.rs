@@ -70,10 +70,7 @@ pub fn parse_link_header(value: &str) -> Vec<Link> {
             while i < n && !matches!(chars[i], '=' | ';' | ',') && !chars[i].is_whitespace() {
                 i += 1;
             }
-            let name: String = chars[name_start..i]
-                .iter()
-                .collect::<String>()
-                .to_ascii_lowercase();
+            let name: String = chars[name_start..i].iter().collect::<String>().to_ascii_lowercase();
             while i < n && chars[i].is_whitespace() {
                 i += 1;
             }
@@ -107,10 +104,7 @@ pub fn parse_link_header(value: &str) -> Vec<Link> {
             if name == "rel" {
                 // RFC 8288: only the first rel parameter counts.
                 if rels.is_empty() {
-                    rels = val
-                        .split_whitespace()
-                        .map(|r| r.to_ascii_lowercase())
-                        .collect();
+                    rels = val.split_whitespace().map(|r| r.to_ascii_lowercase()).collect();
                 }
             } else {
                 params.push((name, val));
@@ -144,10 +138,7 @@ mod tests {
         let v = r#"<https://api.github.com/user/repos?page=3&per_page=100>; rel="next", <https://api.github.com/user/repos?page=50&per_page=100>; rel="last""#;
         let links = parse_link_header(v);
         assert_eq!(links.len(), 2);
-        assert_eq!(
-            links[0].uri,
-            "https://api.github.com/user/repos?page=3&per_page=100"
-        );
+        assert_eq!(links[0].uri, "https://api.github.com/user/repos?page=3&per_page=100");
         assert_eq!(links[0].rels, vec!["next"]);
         assert_eq!(links[1].rels, vec!["last"]);
     }

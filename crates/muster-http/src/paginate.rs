@@ -223,16 +223,7 @@ impl Pager {
                 req.path = u.to_string();
                 req.query.clear();
             }
-            (
-                Pagination::Offset {
-                    offset_param,
-                    limit_param,
-                    limit,
-                    start,
-                    ..
-                },
-                n,
-            ) => {
+            (Pagination::Offset { offset_param, limit_param, limit, start, .. }, n) => {
                 let off = match n {
                     Next::Offset(o) => *o,
                     _ => *start,
@@ -240,16 +231,7 @@ impl Pager {
                 req.set_query(offset_param, off.to_string());
                 req.set_query(limit_param, limit.to_string());
             }
-            (
-                Pagination::Page {
-                    page_param,
-                    size_param,
-                    size,
-                    start,
-                    ..
-                },
-                n,
-            ) => {
+            (Pagination::Page { page_param, size_param, size, start, .. }, n) => {
                 let p = match n {
                     Next::Page(p) => *p,
                     _ => *start,
@@ -259,15 +241,7 @@ impl Pager {
                     req.set_query(sp, s.to_string());
                 }
             }
-            (
-                Pagination::Cursor {
-                    param,
-                    size_param,
-                    size,
-                    ..
-                },
-                n,
-            ) => {
+            (Pagination::Cursor { param, size_param, size, .. }, n) => {
                 if let (Some(sp), Some(s)) = (size_param, size) {
                     req.set_query(sp, s.to_string());
                 }
@@ -294,11 +268,7 @@ impl Pager {
     }
 
     fn redacted_url_of(&self, req: &Request) -> String {
-        match self
-            .client
-            .shared
-            .build_url(&req.path, &req.query, &self.client.auth.config)
-        {
+        match self.client.shared.build_url(&req.path, &req.query, &self.client.auth.config) {
             Ok(u) => self.client.shared.redactor.url(&u),
             Err(_) => self.client.shared.redactor.url_str(&req.path),
         }
@@ -308,12 +278,7 @@ impl Pager {
         if matches!(self.next, Next::Done) {
             return Ok(None);
         }
-        if let Pagination::Cursor {
-            cursor_path: None,
-            cursor_header: None,
-            ..
-        } = &self.pagination
-        {
+        if let Pagination::Cursor { cursor_path: None, cursor_header: None, .. } = &self.pagination {
             return Err(HttpError::Config(format!(
                 "{}: cursor pagination needs a cursor path or a cursor header",
                 self.label
@@ -324,11 +289,7 @@ impl Pager {
         let at = Location::page(self.label.clone(), number);
         let max = self.client.shared.max_pages;
         if max > 0 && number > max {
-            return Err(HttpError::TooManyPages {
-                at,
-                max_pages: max,
-                url: self.redacted_url_of(&req),
-            });
+            return Err(HttpError::TooManyPages { at, max_pages: max, url: self.redacted_url_of(&req) });
         }
         self.number = number;
         let resp = self.client.send(&req).await.map_err(|e| e.at(at.clone()))?;
@@ -339,32 +300,21 @@ impl Pager {
             return Err(HttpError::LoopDetected {
                 at,
                 url: resp.url.clone(),
-                reason: format!(
-                    "page {number} has exactly the same body as page {}",
-                    number - 1
-                ),
+                reason: format!("page {number} has exactly the same body as page {}", number - 1),
             });
         }
         let redactor = &self.client.shared.redactor;
         let body = parse_json(&resp.body, &resp.url, redactor, at.clone())?;
 
         let total = match &self.pagination {
-            Pagination::Offset {
-                total_path: Some(p),
-                ..
+            Pagination::Offset { total_path: Some(p), .. } | Pagination::Page { total_path: Some(p), .. } => {
+                lookup(&body, p).and_then(as_u64)
             }
-            | Pagination::Page {
-                total_path: Some(p),
-                ..
-            } => lookup(&body, p).and_then(as_u64),
             Pagination::Scim { .. } => lookup(&body, "totalResults").and_then(as_u64),
             _ => None,
         }
         .or_else(|| {
-            resp.headers
-                .get("x-total-count")
-                .and_then(|v| v.to_str().ok())
-                .and_then(|v| v.trim().parse().ok())
+            resp.headers.get("x-total-count").and_then(|v| v.to_str().ok()).and_then(|v| v.trim().parse().ok())
         });
 
         let n = self.count_items(&body, total, number, &resp.url, &at)?;
@@ -376,12 +326,7 @@ impl Pager {
 
         let next = match (&self.pagination, &self.next) {
             (Pagination::None, _) => Next::Done,
-            (
-                Pagination::Offset {
-                    limit, start, ..
-                },
-                cur,
-            ) => {
+            (Pagination::Offset { limit, start, .. }, cur) => {
                 let off = match cur {
                     Next::Offset(o) => *o,
                     _ => *start,
@@ -394,40 +339,20 @@ impl Pager {
                     };
                 if stop { Next::Done } else { Next::Offset(new_off) }
             }
-            (
-                Pagination::Page {
-                    size,
-                    start,
-                    total_pages_path,
-                    ..
-                },
-                cur,
-            ) => {
+            (Pagination::Page { size, start, total_pages_path, .. }, cur) => {
                 let p = match cur {
                     Next::Page(p) => *p,
                     _ => *start,
                 };
-                let total_pages = total_pages_path
-                    .as_deref()
-                    .and_then(|tp| lookup(&body, tp))
-                    .and_then(as_u64);
+                let total_pages = total_pages_path.as_deref().and_then(|tp| lookup(&body, tp)).and_then(as_u64);
                 let expected = size.or(self.first_count.map(|c| c as u64));
                 let stop = n == 0
                     || total_pages.is_some_and(|tp| number >= tp)
                     || total.is_some_and(|t| self.items_seen >= t)
-                    || (total.is_none()
-                        && total_pages.is_none()
-                        && expected.is_some_and(|e| n64 < e));
+                    || (total.is_none() && total_pages.is_none() && expected.is_some_and(|e| n64 < e));
                 if stop { Next::Done } else { Next::Page(p + 1) }
             }
-            (
-                Pagination::Cursor {
-                    cursor_path,
-                    cursor_header,
-                    ..
-                },
-                _,
-            ) => {
+            (Pagination::Cursor { cursor_path, cursor_header, .. }, _) => {
                 let from_body = cursor_path.as_deref().and_then(|p| match lookup(&body, p) {
                     Some(Value::String(s)) if !s.trim().is_empty() => Some(s.clone()),
                     Some(Value::Number(num)) => Some(num.to_string()),
@@ -449,10 +374,7 @@ impl Pager {
                             return Err(HttpError::LoopDetected {
                                 at,
                                 url: resp.url.clone(),
-                                reason: format!(
-                                    "the cursor {:?} was returned twice",
-                                    redactor.scrub(&shorten(&c, 60))
-                                ),
+                                reason: format!("the cursor {:?} was returned twice", redactor.scrub(&shorten(&c, 60))),
                             });
                         }
                         Next::Cursor(c)
@@ -513,10 +435,7 @@ impl Pager {
         let next = current.join(&link).map_err(|e| HttpError::Items {
             at: at.clone(),
             url: current_redacted.to_owned(),
-            message: format!(
-                "the next link {:?} is not a valid URL: {e}",
-                redactor.url_str(&link)
-            ),
+            message: format!("the next link {:?} is not a valid URL: {e}", redactor.url_str(&link)),
             hint: "check the next-link path of the pagination".to_owned(),
         })?;
         if !self.seen_urls.insert(next.to_string()) || next == *current {
@@ -547,8 +466,7 @@ impl Pager {
                         "no items path is set, so the body must be a JSON array, but it is {}",
                         describe_keys(other)
                     ),
-                    hint: "set `items` to the dotted path of the array in the body (e.g. `items: data`)"
-                        .to_owned(),
+                    hint: "set `items` to the dotted path of the array in the body (e.g. `items: data`)".to_owned(),
                 }),
             },
             Some(p) => match lookup(body, p) {
@@ -558,19 +476,13 @@ impl Pager {
                 None => Err(HttpError::Items {
                     at: at.clone(),
                     url: url.to_owned(),
-                    message: format!(
-                        "no `{p}` in the page body, which is {}",
-                        describe_keys(body)
-                    ),
+                    message: format!("no `{p}` in the page body, which is {}", describe_keys(body)),
                     hint: "set `items` to the dotted path of the array in the body".to_owned(),
                 }),
                 Some(other) => Err(HttpError::Items {
                     at: at.clone(),
                     url: url.to_owned(),
-                    message: format!(
-                        "`{p}` is {}, not an array",
-                        describe_keys(other)
-                    ),
+                    message: format!("`{p}` is {}, not an array", describe_keys(other)),
                     hint: "set `items` to the dotted path of the array in the body".to_owned(),
                 }),
             },
@@ -579,9 +491,5 @@ impl Pager {
 }
 
 fn shorten(s: &str, max: usize) -> String {
-    if s.chars().count() > max {
-        s.chars().take(max).collect::<String>() + "…"
-    } else {
-        s.to_owned()
-    }
+    if s.chars().count() > max { s.chars().take(max).collect::<String>() + "…" } else { s.to_owned() }
 }

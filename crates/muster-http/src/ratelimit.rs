@@ -103,10 +103,7 @@ impl RateLimiter {
         let window_wait = if st.grants.len() < self.window_max {
             Duration::ZERO
         } else {
-            st.grants
-                .front()
-                .map(|f| (*f + self.window).saturating_duration_since(now))
-                .unwrap_or(Duration::ZERO)
+            st.grants.front().map(|f| (*f + self.window).saturating_duration_since(now)).unwrap_or(Duration::ZERO)
         };
         let wait = bucket_wait.max(window_wait);
         if wait.is_zero() {
@@ -125,11 +122,7 @@ mod tests {
 
     #[tokio::test(start_paused = true)]
     async fn never_more_than_rate_per_window() {
-        let lim = RateLimiter::new(RateLimit {
-            per_second: 5.0,
-            burst: 50,
-        })
-        .unwrap();
+        let lim = RateLimiter::new(RateLimit { per_second: 5.0, burst: 50 }).unwrap();
         let start = Instant::now();
         let mut times = Vec::new();
         for _ in 0..40 {
@@ -137,10 +130,7 @@ mod tests {
             times.push(Instant::now() - start);
         }
         for (i, t) in times.iter().enumerate() {
-            let in_window = times[i..]
-                .iter()
-                .take_while(|u| **u < *t + Duration::from_secs(1))
-                .count();
+            let in_window = times[i..].iter().take_while(|u| **u < *t + Duration::from_secs(1)).count();
             assert!(in_window <= 5, "window at {t:?} has {in_window}");
         }
         // Burst capped at 5: the first five are immediate.
@@ -149,11 +139,7 @@ mod tests {
 
     #[tokio::test(start_paused = true)]
     async fn fractional_rate() {
-        let lim = RateLimiter::new(RateLimit {
-            per_second: 0.5,
-            burst: 3,
-        })
-        .unwrap();
+        let lim = RateLimiter::new(RateLimit { per_second: 0.5, burst: 3 }).unwrap();
         let start = Instant::now();
         lim.acquire().await;
         lim.acquire().await;
@@ -162,12 +148,6 @@ mod tests {
 
     #[test]
     fn zero_rate_is_no_limit() {
-        assert!(
-            RateLimiter::new(RateLimit {
-                per_second: 0.0,
-                burst: 1
-            })
-            .is_none()
-        );
+        assert!(RateLimiter::new(RateLimit { per_second: 0.0, burst: 1 }).is_none());
     }
 }

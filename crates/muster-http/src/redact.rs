@@ -33,26 +33,11 @@ pub const SENSITIVE_PARAMS: &[&str] = &[
 
 /// Substrings that make a query parameter sensitive wherever they appear in
 /// its name (e.g. `x_auth_token`, `clientSecret`).
-const SENSITIVE_FRAGMENTS: &[&str] = &[
-    "token",
-    "secret",
-    "password",
-    "apikey",
-    "api_key",
-    "api-key",
-    "signature",
-];
+const SENSITIVE_FRAGMENTS: &[&str] = &["token", "secret", "password", "apikey", "api_key", "api-key", "signature"];
 
 /// Header names whose values are never shown.
-pub const SENSITIVE_HEADERS: &[&str] = &[
-    "authorization",
-    "proxy-authorization",
-    "cookie",
-    "set-cookie",
-    "x-api-key",
-    "api-key",
-    "x-auth-token",
-];
+pub const SENSITIVE_HEADERS: &[&str] =
+    &["authorization", "proxy-authorization", "cookie", "set-cookie", "x-api-key", "api-key", "x-auth-token"];
 
 /// Scrubs known secret values and sensitive query parameters.
 ///
@@ -119,29 +104,19 @@ impl Redactor {
     /// Is this query parameter name sensitive?
     pub(crate) fn is_sensitive_param(&self, name: &str) -> bool {
         let lower = name.to_ascii_lowercase();
-        if SENSITIVE_PARAMS.contains(&lower.as_str())
-            || SENSITIVE_FRAGMENTS.iter().any(|f| lower.contains(f))
-        {
+        if SENSITIVE_PARAMS.contains(&lower.as_str()) || SENSITIVE_FRAGMENTS.iter().any(|f| lower.contains(f)) {
             return true;
         }
-        self.params
-            .read()
-            .map(|p| p.contains(&lower))
-            .unwrap_or(true)
+        self.params.read().map(|p| p.contains(&lower)).unwrap_or(true)
     }
 
     /// Is this header name sensitive?
     pub(crate) fn is_sensitive_header(&self, name: &str) -> bool {
         let lower = name.to_ascii_lowercase();
-        if SENSITIVE_HEADERS.contains(&lower.as_str())
-            || SENSITIVE_FRAGMENTS.iter().any(|f| lower.contains(f))
-        {
+        if SENSITIVE_HEADERS.contains(&lower.as_str()) || SENSITIVE_FRAGMENTS.iter().any(|f| lower.contains(f)) {
             return true;
         }
-        self.headers
-            .read()
-            .map(|h| h.contains(&lower))
-            .unwrap_or(true)
+        self.headers.read().map(|h| h.contains(&lower)).unwrap_or(true)
     }
 
     /// Replaces every registered secret value in `text` by `***`.
@@ -168,11 +143,7 @@ impl Redactor {
             let pairs: Vec<(String, String)> = u
                 .query_pairs()
                 .map(|(k, v)| {
-                    let v = if self.is_sensitive_param(&k) {
-                        "***".to_owned()
-                    } else {
-                        v.into_owned()
-                    };
+                    let v = if self.is_sensitive_param(&k) { "***".to_owned() } else { v.into_owned() };
                     (k.into_owned(), v)
                 })
                 .collect();
@@ -197,19 +168,12 @@ impl Redactor {
     pub(crate) fn snippet(&self, body: &[u8], max: usize) -> String {
         let text = String::from_utf8_lossy(body);
         let text = self.scrub(&text);
-        let mut flat: String = text
-            .chars()
-            .map(|c| if c.is_control() { ' ' } else { c })
-            .collect();
+        let mut flat: String = text.chars().map(|c| if c.is_control() { ' ' } else { c }).collect();
         if flat.chars().count() > max {
             flat = flat.chars().take(max).collect::<String>() + "…";
         }
         let trimmed = flat.trim();
-        if trimmed.is_empty() {
-            "<empty body>".to_owned()
-        } else {
-            trimmed.to_owned()
-        }
+        if trimmed.is_empty() { "<empty body>".to_owned() } else { trimmed.to_owned() }
     }
 }
 
@@ -221,14 +185,10 @@ mod tests {
     fn redacts_urls() {
         let r = Redactor::default();
         r.add_param("X-Custom");
-        let u = Url::parse(
-            "https://user:pw@api.example.com/v1/users?page=2&api_key=abc&x-custom=z&clientSecret=q#frag",
-        )
-        .unwrap();
-        assert_eq!(
-            r.url(&u),
-            "https://api.example.com/v1/users?page=2&api_key=***&x-custom=***&clientSecret=***"
-        );
+        let u =
+            Url::parse("https://user:pw@api.example.com/v1/users?page=2&api_key=abc&x-custom=z&clientSecret=q#frag")
+                .unwrap();
+        assert_eq!(r.url(&u), "https://api.example.com/v1/users?page=2&api_key=***&x-custom=***&clientSecret=***");
     }
 
     #[test]

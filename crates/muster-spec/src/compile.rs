@@ -207,6 +207,8 @@ pub struct GrantsC {
     pub pagination: Pagination,
     pub skip_if: Option<Expr>,
     pub principal: RefC,
+    /// CEL choosing the principal's type per row.
+    pub principal_type_from: Option<Expr>,
     /// Set for a global listing: the id of the resource each row belongs to.
     pub resource: Option<Expr>,
     /// True when the request is made once per resource (`{resource.id}` in the path).
@@ -1152,7 +1154,13 @@ impl<'a> Compiler<'a> {
                     || g.request.query.values().any(|q| q.contains("{resource."));
                 let pagination = self.pagination(&g.pagination, &gp);
                 let skip_if = self.skip_if(&g.skip_if, &format!("{gp}/skip_if"), GRANT_SCOPE);
-                let principal = self.ref_map(&g.map.principal, &format!("{gp}/map/principal"), GRANT_SCOPE);
+                let pr = &g.map.principal;
+                let principal = self.ref_map(
+                    &schema::RefMap { resource_type: pr.resource_type.clone(), id: pr.id.clone() },
+                    &format!("{gp}/map/principal"),
+                    GRANT_SCOPE,
+                );
+                let type_from = self.opt_expr(&pr.type_from, &format!("{gp}/map/principal/type_from"), GRANT_SCOPE);
                 if !e.grantable_to.contains(&g.map.principal.resource_type)
                     && self.type_ids.contains(&g.map.principal.resource_type)
                 {
@@ -1192,16 +1200,19 @@ impl<'a> Compiler<'a> {
                     (Some(r), false) => self.expr(r, &format!("{gp}/map/resource"), resource_scope).map(Some),
                     (None, true) => Some(None),
                 };
-                match (request, skip_if, principal, resource) {
-                    (Some(request), Some(skip_if), Some(principal), Some(resource)) => Some(GrantsC {
-                        request,
-                        items: g.items.clone().filter(|s| !s.is_empty() && s != "."),
-                        pagination,
-                        skip_if,
-                        principal,
-                        resource,
-                        per_resource,
-                    }),
+                match (request, skip_if, principal, resource, type_from) {
+                    (Some(request), Some(skip_if), Some(principal), Some(resource), Some(principal_type_from)) => {
+                        Some(GrantsC {
+                            request,
+                            items: g.items.clone().filter(|s| !s.is_empty() && s != "."),
+                            pagination,
+                            skip_if,
+                            principal,
+                            principal_type_from,
+                            resource,
+                            per_resource,
+                        })
+                    }
                     _ => None,
                 }
             }

@@ -466,6 +466,22 @@ pub struct RefMap {
     pub id: Cel,
 }
 
+/// The principal of a grant.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PrincipalMap {
+    /// The principal's resource type id (one of `grantable_to`).
+    #[serde(rename = "type")]
+    pub resource_type: String,
+    /// CEL: the principal's id.
+    pub id: Cel,
+    /// CEL choosing the principal's type per row when a listing mixes kinds (e.g.
+    /// `"item.principalType == 'group' ? 'group' : 'user'"`). Must give one of `grantable_to`; null falls
+    /// back to `type`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub type_from: Option<Cel>,
+}
+
 /// Fields of the `user` trait.
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
@@ -570,7 +586,7 @@ pub struct GrantsSpec {
 #[serde(deny_unknown_fields)]
 pub struct GrantMap {
     /// Who holds the entitlement.
-    pub principal: RefMap,
+    pub principal: PrincipalMap,
     /// CEL: the id of the resource the entitlement belongs to. Required for a global listing (a path
     /// without `{resource.id}`); not allowed otherwise.
     #[serde(default, skip_serializing_if = "Option::is_none")]

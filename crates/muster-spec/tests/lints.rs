@@ -41,7 +41,9 @@ fn all_problems_reported_in_one_run() {
 
 #[test]
 fn cel_error_caret_points_inside_the_expression() {
-    let src = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/lints/M0202-unknown-variable.yaml")).expect("fixture");
+    let src =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/lints/M0202-unknown-variable.yaml"))
+            .expect("fixture");
     let c = muster_spec::check(&src, "x.yaml");
     let d = c.diagnostics.iter().find(|d| d.code == "M0202").expect("M0202");
     let span = d.span.expect("span");
@@ -67,7 +69,8 @@ fn hash_ignores_formatting_and_comments() {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/lints");
     let src = std::fs::read_to_string(dir.join("valid.yaml")).expect("fixture");
     let a = muster_spec::check(&src, "a").connector.expect("valid");
-    let reformatted = format!("# a comment\n{}", src.replace("{ path: /users }", "{path:   /users}   # trailing comment"));
+    let reformatted =
+        format!("# a comment\n{}", src.replace("{ path: /users }", "{path:   /users}   # trailing comment"));
     let b = muster_spec::check(&reformatted, "b");
     let b = b.connector.expect("still valid");
     assert_eq!(a.spec_hash, b.spec_hash);
@@ -85,7 +88,13 @@ fn generated_schema_and_reference_are_current() {
         std::fs::write(root.join("docs/reference.md"), &reference).expect("write");
     }
     let on_disk = std::fs::read_to_string(root.join("schema/connector.v1.json")).unwrap_or_default();
-    assert!(on_disk == schema, "schema/connector.v1.json is stale: run `MUSTER_UPDATE_SCHEMA=1 cargo test -p muster-spec --test lints`");
+    assert!(
+        on_disk == schema,
+        "schema/connector.v1.json is stale: run `MUSTER_UPDATE_SCHEMA=1 cargo test -p muster-spec --test lints`"
+    );
     let on_disk = std::fs::read_to_string(root.join("docs/reference.md")).unwrap_or_default();
-    assert!(on_disk == reference, "docs/reference.md is stale: run `MUSTER_UPDATE_SCHEMA=1 cargo test -p muster-spec --test lints`");
+    assert!(
+        on_disk == reference,
+        "docs/reference.md is stale: run `MUSTER_UPDATE_SCHEMA=1 cargo test -p muster-spec --test lints`"
+    );
 }

@@ -59,23 +59,15 @@ async fn check(app: Router, auth: AuthConfig) {
 async fn basic() {
     check(
         guarded("authorization", format!("Basic {}", b64("alice:pw-1"))),
-        AuthConfig::Basic {
-            username: "alice".into(),
-            password: Secret::new("pw-1"),
-        },
+        AuthConfig::Basic { username: "alice".into(), password: Secret::new("pw-1") },
     )
     .await;
 }
 
 #[tokio::test]
 async fn bearer() {
-    check(
-        guarded("authorization", "Bearer tok-abc".into()),
-        AuthConfig::Bearer {
-            token: Secret::new("tok-abc"),
-        },
-    )
-    .await;
+    check(guarded("authorization", "Bearer tok-abc".into()), AuthConfig::Bearer { token: Secret::new("tok-abc") })
+        .await;
 }
 
 #[tokio::test]
@@ -91,11 +83,7 @@ async fn api_key_header_with_prefix() {
     .await;
     check(
         guarded("x-api-key", "key-456".into()),
-        AuthConfig::ApiKeyHeader {
-            header: "X-API-Key".into(),
-            key: Secret::new("key-456"),
-            prefix: None,
-        },
+        AuthConfig::ApiKeyHeader { header: "X-API-Key".into(), key: Secret::new("key-456"), prefix: None },
     )
     .await;
 }
@@ -104,10 +92,7 @@ async fn api_key_header_with_prefix() {
 async fn api_key_query() {
     check(
         guarded("?api_key", "key-789".into()),
-        AuthConfig::ApiKeyQuery {
-            param: "api_key".into(),
-            key: Secret::new("key-789"),
-        },
+        AuthConfig::ApiKeyQuery { param: "api_key".into(), key: Secret::new("key-789") },
     )
     .await;
 }
@@ -116,9 +101,7 @@ async fn api_key_query() {
 async fn per_request_auth_override() {
     let base = serve(guarded("authorization", "Bearer other".into())).await;
     let c = client(&base);
-    let auth = Arc::new(AuthConfig::Bearer {
-        token: Secret::new("other"),
-    });
+    let auth = Arc::new(AuthConfig::Bearer { token: Secret::new("other") });
     let resp = c.send(&Request::get("/me").with_auth(auth)).await.unwrap();
     assert_eq!(resp.status, 200);
 }
@@ -135,17 +118,11 @@ struct Idp {
     expires_in: u64,
 }
 
-async fn token_h(
-    State(s): State<Idp>,
-    h: HeaderMap,
-    Form(form): Form<HashMap<String, String>>,
-) -> impl IntoResponse {
+async fn token_h(State(s): State<Idp>, h: HeaderMap, Form(form): Form<HashMap<String, String>>) -> impl IntoResponse {
     s.token_hits.fetch_add(1, Ordering::SeqCst);
     // Slow token endpoint: concurrent callers must wait, not fetch again.
     tokio::time::sleep(Duration::from_millis(50)).await;
-    let basic = h
-        .get("authorization")
-        .map(|v| v.to_str().unwrap().to_owned());
+    let basic = h.get("authorization").map(|v| v.to_str().unwrap().to_owned());
     s.forms.lock().unwrap().push((basic, form));
     let n = s.issued.fetch_add(1, Ordering::SeqCst) + 1;
     let tok = format!("tok-{n}");
@@ -173,18 +150,11 @@ async fn api_h(State(s): State<Idp>, h: HeaderMap) -> impl IntoResponse {
         .map(|v| v.to_str().unwrap().to_owned())
         .unwrap_or_default();
     let ok = valid.is_some_and(|v| got == format!("Bearer {v}") || got == format!("Session {v}"));
-    if ok {
-        Json(json!([{"id": "u1"}])).into_response()
-    } else {
-        (StatusCode::UNAUTHORIZED, "expired").into_response()
-    }
+    if ok { Json(json!([{"id": "u1"}])).into_response() } else { (StatusCode::UNAUTHORIZED, "expired").into_response() }
 }
 
 async fn idp(expires_in: u64) -> (String, Idp) {
-    let s = Idp {
-        expires_in,
-        ..Idp::default()
-    };
+    let s = Idp { expires_in, ..Idp::default() };
     let app = Router::new()
         .route("/oauth/token", post(token_h))
         .route("/login", post(login_h))
@@ -214,9 +184,7 @@ async fn oauth2_client_credentials_fetches_once_for_many_requests() {
     let mut tasks = Vec::new();
     for _ in 0..20 {
         let c = c.clone();
-        tasks.push(tokio::spawn(async move {
-            c.send_ok(&Request::get("/api/users")).await.unwrap().status
-        }));
+        tasks.push(tokio::spawn(async move { c.send_ok(&Request::get("/api/users")).await.unwrap().status }));
     }
     for t in tasks {
         assert_eq!(t.await.unwrap(), 200);
@@ -232,10 +200,7 @@ async fn oauth2_client_credentials_fetches_once_for_many_requests() {
     assert!(!form.contains_key("client_secret"));
     assert_eq!(c.stats().token_requests, 1);
     let log = c.request_log();
-    let token_entry = log
-        .iter()
-        .find(|e| e.kind == muster_http::RequestKind::Token)
-        .unwrap();
+    let token_entry = log.iter().find(|e| e.kind == muster_http::RequestKind::Token).unwrap();
     assert!(token_entry.url.ends_with("/oauth/token"));
 }
 
@@ -318,10 +283,7 @@ async fn token_refreshed_once_on_401() {
     let app_rejects = Router::new()
         .route("/oauth/token", post(token_h))
         .route("/api/users", get(|| async { (StatusCode::UNAUTHORIZED, "never") }))
-        .with_state(Idp {
-            expires_in: 3600,
-            ..Idp::default()
-        });
+        .with_state(Idp { expires_in: 3600, ..Idp::default() });
     let base2 = serve(app_rejects).await;
     let mut cfg = config(&base2);
     cfg.auth = cc(&base2, ClientAuth::Basic);
@@ -338,9 +300,7 @@ async fn token_refreshed_before_expiry_using_clock() {
     let clock_now = now.clone();
     let mut cfg = config(&base);
     cfg.auth = cc(&base, ClientAuth::Basic);
-    cfg.clock = Clock::new(move || {
-        SystemTime::UNIX_EPOCH + Duration::from_secs(clock_now.load(Ordering::SeqCst))
-    });
+    cfg.clock = Clock::new(move || SystemTime::UNIX_EPOCH + Duration::from_secs(clock_now.load(Ordering::SeqCst)));
     let c = HttpClient::new(cfg).unwrap();
     c.send_ok(&Request::get("/api/users")).await.unwrap();
     now.fetch_add(80, Ordering::SeqCst); // still valid, outside the 10 s margin
@@ -355,10 +315,8 @@ async fn token_refreshed_before_expiry_using_clock() {
 
 #[tokio::test]
 async fn token_endpoint_failure_is_auth_error() {
-    let app = Router::new().route(
-        "/oauth/token",
-        post(|| async { (StatusCode::BAD_REQUEST, r#"{"error":"invalid_client"}"#) }),
-    );
+    let app = Router::new()
+        .route("/oauth/token", post(|| async { (StatusCode::BAD_REQUEST, r#"{"error":"invalid_client"}"#) }));
     let base = serve(app).await;
     let mut cfg = config(&base);
     cfg.auth = cc(&base, ClientAuth::Body);

@@ -7,9 +7,7 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect};
 use axum::routing::{get, post};
 use axum::{Json, Router};
-use muster_http::{
-    AuthConfig, Clock, HttpClient, HttpError, Method, Pagination, Request, RequestKind, Secret,
-};
+use muster_http::{AuthConfig, Clock, HttpClient, HttpError, Method, Pagination, Request, RequestKind, Secret};
 use serde_json::json;
 
 use crate::util::{client, config, serve};
@@ -107,12 +105,7 @@ async fn retries_exhausted() {
     assert_eq!(h.load(Ordering::SeqCst), 4);
     let err = resp.error_for_status().unwrap_err();
     match &err {
-        HttpError::Status {
-            status,
-            attempts,
-            body_snippet,
-            ..
-        } => {
+        HttpError::Status { status, attempts, body_snippet, .. } => {
             assert_eq!((*status, *attempts), (503, 4));
             assert_eq!(body_snippet, "busy");
         }
@@ -185,10 +178,7 @@ async fn redirects_same_origin_only() {
     let app = Router::new()
         .route("/ok", get(|| async { Json(json!({"ok": 1})) }))
         .route("/same", get(|| async { Redirect::temporary("/ok") }))
-        .route(
-            "/away",
-            get(move || async move { Redirect::temporary(&format!("{other2}/landing?token=abc123")) }),
-        )
+        .route("/away", get(move || async move { Redirect::temporary(&format!("{other2}/landing?token=abc123")) }))
         .route("/loop", get(|| async { Redirect::temporary("/loop") }));
     let base = serve(app).await;
     let c = client(&base);
@@ -212,10 +202,8 @@ fn echo_app() -> Router {
         .route(
             "/echo",
             get(|headers: HeaderMap, RawQuery(q): RawQuery| async move {
-                let all: Vec<String> = headers
-                    .iter()
-                    .map(|(k, v)| format!("{k}={}", v.to_str().unwrap_or("")))
-                    .collect();
+                let all: Vec<String> =
+                    headers.iter().map(|(k, v)| format!("{k}={}", v.to_str().unwrap_or(""))).collect();
                 (
                     StatusCode::INTERNAL_SERVER_ERROR,
                     format!("query={} headers={}", q.unwrap_or_default(), all.join(";")),
@@ -224,20 +212,12 @@ fn echo_app() -> Router {
         )
         .route(
             "/token",
-            post(|body: String| async move {
-                (StatusCode::UNAUTHORIZED, format!("invalid_client: got {body}"))
-            }),
+            post(|body: String| async move { (StatusCode::UNAUTHORIZED, format!("invalid_client: got {body}")) }),
         )
         .route("/garbage", get(|| async { "{not json" }))
 }
 
-const SECRETS: &[&str] = &[
-    "KEY-q7Zx9",
-    "HDR-9u2Lp",
-    "CS-s3cr3t/+",
-    "PW-hunter22",
-    "USERINFO-pw",
-];
+const SECRETS: &[&str] = &["KEY-q7Zx9", "HDR-9u2Lp", "CS-s3cr3t/+", "PW-hunter22", "USERINFO-pw"];
 
 fn assert_clean(text: &str) {
     for s in SECRETS {
@@ -254,10 +234,7 @@ async fn secrets_never_appear_in_errors_or_logs() {
     let mut cfg = config(&with_userinfo);
     cfg.retry.max_attempts = 1;
     cfg.headers = vec![("X-Tenant-Secret".into(), Secret::new("HDR-9u2Lp"))];
-    cfg.auth = AuthConfig::ApiKeyQuery {
-        param: "k".into(),
-        key: Secret::new("KEY-q7Zx9"),
-    };
+    cfg.auth = AuthConfig::ApiKeyQuery { param: "k".into(), key: Secret::new("KEY-q7Zx9") };
     let c = HttpClient::new(cfg).unwrap();
 
     // The server echoes the key (query) and header into an error body.
@@ -298,9 +275,7 @@ async fn secrets_never_appear_in_errors_or_logs() {
     assert_clean(&format!("{c:?} {c2:?}"));
     let req = Request::get("/x")
         .with_header("Authorization", "Bearer PW-hunter22")
-        .with_auth(Arc::new(AuthConfig::Bearer {
-            token: Secret::new("KEY-q7Zx9"),
-        }));
+        .with_auth(Arc::new(AuthConfig::Bearer { token: Secret::new("KEY-q7Zx9") }));
     assert_clean(&format!("{req:?}"));
 
     // The request log.

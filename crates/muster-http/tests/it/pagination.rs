@@ -29,10 +29,7 @@ struct S {
 }
 
 fn state(n: usize) -> S {
-    S {
-        all: Arc::new(users(n)),
-        hits: Arc::new(AtomicUsize::new(0)),
-    }
+    S { all: Arc::new(users(n)), hits: Arc::new(AtomicUsize::new(0)) }
 }
 
 async fn offset_h(State(s): State<S>, Query(q): Q) -> Json<Value> {
@@ -50,16 +47,9 @@ async fn page_h(State(s): State<S>, Query(q): Q) -> Json<Value> {
 
 async fn cursor_h(State(s): State<S>, Query(q): Q) -> Json<Value> {
     s.hits.fetch_add(1, Ordering::SeqCst);
-    let from = q
-        .get("cursor")
-        .map(|c| c.trim_start_matches("c").parse().unwrap())
-        .unwrap_or(0usize);
+    let from = q.get("cursor").map(|c| c.trim_start_matches("c").parse().unwrap()).unwrap_or(0usize);
     let l = num(&q, "limit", 10);
-    let next = if from + l < s.all.len() {
-        json!(format!("c{}", from + l))
-    } else {
-        Value::Null
-    };
+    let next = if from + l < s.all.len() { json!(format!("c{}", from + l)) } else { Value::Null };
     Json(json!({"items": slice(&s.all, from, l), "paging": {"next": next}}))
 }
 
@@ -89,11 +79,7 @@ async fn next_h(State(s): State<S>, Query(q): Q) -> Json<Value> {
             _ => json!(format!("{}/api/list?after={}", q["base"], from + 10) + "&base=" + &q["base"]),
         }
     };
-    let next = if from + 10 >= s.all.len() && style == "abs-path" {
-        json!("")
-    } else {
-        next
-    };
+    let next = if from + 10 >= s.all.len() && style == "abs-path" { json!("") } else { next };
     Json(json!({"value": slice(&s.all, from, 10), "links": {"next": next}}))
 }
 
@@ -102,18 +88,11 @@ async fn link_h(State(s): State<S>, headers: HeaderMap, Query(q): Q) -> impl Int
     let host = headers["host"].to_str().unwrap().to_owned();
     let (p, size) = (num(&q, "page", 1), num(&q, "per_page", 30));
     let last = s.all.len().div_ceil(size);
-    let mut links = vec![format!(
-        "<http://{host}/gh/users?page=1&per_page={size}>; rel=\"first\""
-    )];
+    let mut links = vec![format!("<http://{host}/gh/users?page=1&per_page={size}>; rel=\"first\"")];
     if p < last {
-        links.push(format!(
-            "<http://{host}/gh/users?page={}&per_page={size}>; rel=\"next\"",
-            p + 1
-        ));
+        links.push(format!("<http://{host}/gh/users?page={}&per_page={size}>; rel=\"next\"", p + 1));
     }
-    links.push(format!(
-        "<http://{host}/gh/users?page={last}&per_page={size}>; rel=last"
-    ));
+    links.push(format!("<http://{host}/gh/users?page={last}&per_page={size}>; rel=last"));
     let mut h = HeaderMap::new();
     h.insert("link", HeaderValue::from_str(&links.join(", ")).unwrap());
     (h, Json(json!(slice(&s.all, (p - 1) * size, size))))
@@ -250,9 +229,7 @@ async fn next_link_relative_and_absolute() {
     let s = state(25);
     let base = serve(router(s.clone())).await;
     let c = client(&base);
-    let p = Pagination::NextLink {
-        path: "links.next".into(),
-    };
+    let p = Pagination::NextLink { path: "links.next".into() };
     for style in ["rel", "abs-path"] {
         let req = Request::get("/api/list").with_query("style", style);
         let (items, pages) = walk(&c, req, p.clone(), Some("value")).await;
@@ -270,10 +247,7 @@ async fn link_header_walk() {
     let s = state(25);
     let base = serve(router(s.clone())).await;
     let c = client(&base);
-    let p = Pagination::LinkHeader {
-        size_param: Some("per_page".into()),
-        size: Some(7),
-    };
+    let p = Pagination::LinkHeader { size_param: Some("per_page".into()), size: Some(7) };
     let (items, pages) = walk(&c, Request::get("/gh/users"), p, None).await;
     assert_eq!(ids(&items), expected_ids(25));
     assert_eq!(pages, 4);
@@ -284,12 +258,7 @@ async fn scim_walk_with_server_capped_pages() {
     let s = state(10);
     let base = serve(router(s.clone())).await;
     let c = client(&base);
-    let mut pager = c.paginate(
-        Request::get("/scim/v2/Users"),
-        Pagination::Scim { count: 100 },
-        None,
-        "user",
-    );
+    let mut pager = c.paginate(Request::get("/scim/v2/Users"), Pagination::Scim { count: 100 }, None, "user");
     let mut all = Vec::new();
     while let Some(page) = pager.next_page().await.unwrap() {
         assert_eq!(page.total, Some(10));
@@ -341,15 +310,13 @@ async fn loop_guard_repeating_cursor() {
 
 #[tokio::test]
 async fn loop_guard_identical_body_and_repeated_next_url() {
-    let app = Router::new()
-        .route("/same", get(|| async { Json(json!([{"id": 1}, {"id": 2}])) }))
-        .route(
-            "/self",
-            get(|Query(q): Q| async move {
-                let n = num(&q, "n", 0);
-                Json(json!({"items": [{"id": n}], "next": "/self?n=1"}))
-            }),
-        );
+    let app = Router::new().route("/same", get(|| async { Json(json!([{"id": 1}, {"id": 2}])) })).route(
+        "/self",
+        get(|Query(q): Q| async move {
+            let n = num(&q, "n", 0);
+            Json(json!({"items": [{"id": n}], "next": "/self?n=1"}))
+        }),
+    );
     let base = serve(app).await;
     let c = client(&base);
     let p = Pagination::Page {
@@ -451,10 +418,8 @@ async fn items_not_an_array_gives_hint() {
 
 #[tokio::test]
 async fn status_error_in_pagination_names_label_and_page() {
-    let app = Router::new().route(
-        "/x",
-        get(|| async { (StatusCode::FORBIDDEN, "{\"error\":\"insufficient scope\"}") }),
-    );
+    let app =
+        Router::new().route("/x", get(|| async { (StatusCode::FORBIDDEN, "{\"error\":\"insufficient scope\"}") }));
     let base = serve(app).await;
     let c = client(&base);
     let mut pager = c.paginate(Request::get("/x"), Pagination::None, None, "app");

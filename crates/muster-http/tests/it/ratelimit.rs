@@ -40,10 +40,7 @@ async fn never_exceeds_per_second_in_any_window() {
     let base = serve(app).await;
     let mut cfg = config(&base);
     // burst > per_second: the effective burst is capped at per_second.
-    cfg.rate_limit = Some(RateLimit {
-        per_second: 5.0,
-        burst: 20,
-    });
+    cfg.rate_limit = Some(RateLimit { per_second: 5.0, burst: 20 });
     cfg.max_concurrency = 16;
     let c = HttpClient::new(cfg).unwrap();
     // Two clones, eight workers each, for about three seconds of traffic.

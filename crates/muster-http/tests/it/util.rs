@@ -31,17 +31,12 @@ pub fn client(base: &str) -> HttpClient {
 }
 
 pub fn users(n: usize) -> Vec<serde_json::Value> {
-    (0..n)
-        .map(|i| serde_json::json!({"id": format!("u{i}"), "name": format!("User {i}")}))
-        .collect()
+    (0..n).map(|i| serde_json::json!({"id": format!("u{i}"), "name": format!("User {i}")})).collect()
 }
 
 /// Collects ids of all items.
 pub fn ids(items: &[serde_json::Value]) -> Vec<String> {
-    items
-        .iter()
-        .map(|v| v["id"].as_str().unwrap().to_owned())
-        .collect()
+    items.iter().map(|v| v["id"].as_str().unwrap().to_owned()).collect()
 }
 
 pub fn expected_ids(n: usize) -> Vec<String> {
