@@ -2,6 +2,8 @@
 //! 0 ok, 1 failure, 2 usage or configuration error, 3 verification failed, 4 held by the drift guard.
 
 mod check;
+mod demo;
+mod sync;
 mod util;
 
 use clap::{Parser, Subcommand};
@@ -37,6 +39,17 @@ pub enum Command {
     Test(check::TestArgs),
     /// Print the connector JSON Schema (v1) or its Markdown field reference.
     Schema(check::SchemaArgs),
+    /// Run a connector against its API and store a new snapshot. The snapshot becomes current only when
+    /// the sync completes; a failed or interrupted sync leaves the previous one current. Exit 0 ok,
+    /// 1 failed, 2 invalid spec or missing configuration.
+    Sync(sync::SyncArgs),
+    /// List what a snapshot holds: syncs, resources, entitlements, grants or findings.
+    Inspect(sync::InspectArgs),
+    /// Resources and grants added and removed between two syncs (default: a connector's last two).
+    Diff(sync::DiffArgs),
+    /// Run the built-in demo end to end: a local Acme API, its connector, check, tests and a sync into
+    /// ./muster-demo/muster.db. `--api-only` serves the API alone for trying other commands.
+    Demo(demo::DemoArgs),
 }
 
 /// Run the CLI with the process arguments; returns the exit code.
@@ -57,6 +70,10 @@ pub fn run(cli: Cli) -> i32 {
         Command::Check(a) => check::check(a),
         Command::Test(a) => check::test(a),
         Command::Schema(a) => check::schema(a),
+        Command::Sync(a) => sync::sync(a),
+        Command::Inspect(a) => sync::inspect(a),
+        Command::Diff(a) => sync::diff(a),
+        Command::Demo(a) => demo::demo(a),
     };
     match result {
         Ok(code) => code,

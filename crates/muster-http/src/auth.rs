@@ -39,6 +39,16 @@ impl AuthState {
         for s in config.secrets() {
             redactor.add_secret(s);
         }
+        // Encoded forms of credentials, in case a server echoes headers back.
+        match &config {
+            AuthConfig::Basic { username, password } => {
+                redactor.add_secret(&B64.encode(format!("{username}:{}", password.expose())))
+            }
+            AuthConfig::OAuth2ClientCredentials {
+                client_id, client_secret, client_auth: ClientAuth::Basic, ..
+            } => redactor.add_secret(&B64.encode(format!("{client_id}:{}", client_secret.expose()))),
+            _ => {}
+        }
         match &config {
             AuthConfig::ApiKeyQuery { param, .. } => redactor.add_param(param),
             AuthConfig::ApiKeyHeader { header, .. } | AuthConfig::Login { header, .. } => redactor.add_header(header),
@@ -234,7 +244,7 @@ fn auth_error(url: &str, status: Option<u16>, message: String) -> HttpError {
         Some(_) => "the token endpoint failed; retry later",
         None => "check that token_url / the login url is reachable",
     };
-    HttpError::Auth { at: Location::default(), url: url.to_owned(), status, message, hint: hint.to_owned() }
+    HttpError::Auth { at: Location::default(), url: url.to_owned(), status, message, hint }
 }
 
 fn token_at(json: &Value, path: &str, url: &str) -> Result<String, HttpError> {
@@ -246,7 +256,7 @@ fn token_at(json: &Value, path: &str, url: &str) -> Result<String, HttpError> {
             url: url.to_owned(),
             status: None,
             message: format!("no token at `{path}` in the response (the body is {})", describe_keys(json)),
-            hint: "set the token path to the field holding the token (dotted, e.g. data.access_token)".to_owned(),
+            hint: "set the token path to the field holding the token (dotted, e.g. data.access_token)",
         }),
     }
 }

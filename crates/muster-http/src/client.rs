@@ -15,7 +15,7 @@ use url::Url;
 
 use crate::auth::AuthState;
 use crate::config::{AuthConfig, ClientConfig, Clock, Method, RetryPolicy};
-use crate::error::{HttpError, Location, status_hint};
+use crate::error::{HttpError, Location, TransportKind};
 use crate::paginate::{Pager, Pagination};
 use crate::ratelimit::RateLimiter;
 use crate::redact::Redactor;
@@ -163,7 +163,6 @@ impl Response {
             status: self.status,
             body_snippet: self.redactor.snippet(&self.body, SNIPPET_CHARS),
             attempts: self.attempts,
-            hint: status_hint(self.status),
         }
     }
 }
@@ -173,6 +172,7 @@ pub(crate) fn parse_json(body: &[u8], url: &str, redactor: &Redactor, at: Locati
     serde_json::from_slice(body).map_err(|e| {
         let (line, column) = (e.line(), e.column());
         let offset = byte_offset(body, line, column);
+        let (line, column) = (u32::try_from(line).unwrap_or(u32::MAX), u32::try_from(column).unwrap_or(u32::MAX));
         let from = offset.saturating_sub(30);
         let to = (offset + 30).min(body.len());
         HttpError::Json {
@@ -352,7 +352,15 @@ impl HttpClient {
         }
         let redactor = Arc::new(Redactor::default());
         if let Some(p) = base.password() {
+            use base64::Engine as _;
             redactor.add_secret(p);
+            let user = base.username();
+            let decoded =
+                |t: &str| url::form_urlencoded::parse(format!("x={t}").as_bytes()).next().map(|(_, v)| v.into_owned());
+            if let (Some(u), Some(pw)) = (decoded(user), decoded(p)) {
+                redactor.add_secret(&pw);
+                redactor.add_secret(&base64::engine::general_purpose::STANDARD.encode(format!("{u}:{pw}")));
+            }
         }
         let mut query: Vec<(String, String)> =
             base.query_pairs().map(|(k, v)| (k.into_owned(), v.into_owned())).collect();
@@ -610,14 +618,14 @@ fn error_chain(e: &reqwest::Error) -> String {
     if parts.is_empty() { head.to_owned() } else { format!("{head}: {}", parts.join(": ")) }
 }
 
-fn transport_hint(message: &str, connect: bool) -> String {
+fn transport_kind(message: &str, connect: bool) -> TransportKind {
     let lower = message.to_ascii_lowercase();
     if lower.contains("certificate") || lower.contains("tls") || lower.contains("handshake") {
-        "TLS failed; check the server certificate and tls.ca_pem / tls.client_identity_pem".into()
+        TransportKind::Tls
     } else if connect {
-        "check that base_url is reachable from here (host, port, DNS, proxy, firewall)".into()
+        TransportKind::Connect
     } else {
-        "the connection broke; retry later or raise retry.max_attempts".into()
+        TransportKind::Other
     }
 }
 
@@ -883,7 +891,7 @@ impl Shared {
                     )
                 } else {
                     let message = self.redactor.scrub(&error_chain(&e));
-                    let hint = transport_hint(&message, e.is_connect());
+                    let kind = transport_kind(&message, e.is_connect());
                     (
                         HttpError::Transport {
                             at,
@@ -891,7 +899,7 @@ impl Shared {
                             url: redacted.clone(),
                             message,
                             attempts: attempt,
-                            hint,
+                            kind,
                         },
                         e.is_connect() || is_idempotent(method),
                     )
@@ -974,7 +982,8 @@ mod tests {
     #[test]
     fn json_error_offset() {
         let r = Redactor::default();
-        let e = parse_json(b"{\n  \"a\": 1,\n  \"b\": x\n}", "http://h/p", &r, Location::page("user", 4)).unwrap_err();
+        let e =
+            parse_json(b"{\n  \"a\": 1,\n  \"b\": x\n}", "http://h/p", &r, Location::for_page("user", 4)).unwrap_err();
         match &e {
             HttpError::Json { offset, line, .. } => {
                 assert_eq!(*line, 3);

@@ -1,28 +1,42 @@
 //! [`HttpError`] and its [`Location`].
 
 use std::fmt;
+use std::num::NonZeroU64;
 use std::time::Duration;
 
 /// Where an error happened: the resource label (e.g. `user`,
 /// `group g1 members`) and the page number, when known.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Location {
-    /// The label given to [`crate::HttpClient::paginate`], if any.
-    pub label: Option<String>,
-    /// 1-based page number, if the request was part of a pagination.
-    pub page: Option<u64>,
+    label: Option<String>,
+    page: Option<NonZeroU64>,
 }
 
 impl Location {
-    /// A location for a paginated request.
-    pub fn page(label: impl Into<String>, page: u64) -> Self {
-        Location { label: Some(label.into()), page: Some(page) }
+    /// A location for a paginated request (`page` is 1-based; 0 means "no page").
+    pub fn for_page(label: impl Into<String>, page: u64) -> Self {
+        Location { label: Some(label.into()), page: NonZeroU64::new(page) }
+    }
+
+    /// A location with a label only (e.g. `group g1 members`).
+    pub fn labelled(label: impl Into<String>) -> Self {
+        Location { label: Some(label.into()), page: None }
+    }
+
+    /// The label given to [`crate::HttpClient::paginate`], if any.
+    pub fn label(&self) -> Option<&str> {
+        self.label.as_deref()
+    }
+
+    /// The 1-based page number, if the request was part of a pagination.
+    pub fn page(&self) -> Option<u64> {
+        self.page.map(NonZeroU64::get)
     }
 }
 
 impl fmt::Display for Location {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match (&self.label, self.page) {
+        match (&self.label, self.page()) {
             (Some(l), Some(p)) => write!(f, "{l} page {p}"),
             (Some(l), None) => write!(f, "{l}"),
             (None, Some(p)) => write!(f, "page {p}"),
@@ -46,7 +60,7 @@ pub enum HttpError {
     /// The server answered with a non-success status (after retries, if the
     /// status was retryable).
     #[error(
-        "{at}: {method} {url} returned HTTP {status} (after {attempts} attempt(s)): {body_snippet}\n  hint: {hint}"
+        "{at}: {method} {url} returned HTTP {status} (after {attempts} attempt(s)): {body_snippet}\n  hint: {}", status_hint(*status)
     )]
     Status {
         /// Where.
@@ -61,12 +75,10 @@ pub enum HttpError {
         body_snippet: String,
         /// Attempts made (1 = no retry).
         attempts: u32,
-        /// What to check.
-        hint: String,
     },
 
     /// Connection-level failure (DNS, connect, TLS, reset, body read).
-    #[error("{at}: {method} {url} failed: {message} (after {attempts} attempt(s))\n  hint: {hint}")]
+    #[error("{at}: {method} {url} failed: {message} (after {attempts} attempt(s))\n  hint: {}", kind.hint())]
     Transport {
         /// Where.
         at: Location,
@@ -78,8 +90,8 @@ pub enum HttpError {
         message: String,
         /// Attempts made.
         attempts: u32,
-        /// What to check.
-        hint: String,
+        /// What kind of failure (decides the hint).
+        kind: TransportKind,
     },
 
     /// The request did not complete within the configured timeout.
@@ -111,9 +123,9 @@ pub enum HttpError {
         /// Byte offset of the error in the body.
         offset: usize,
         /// 1-based line.
-        line: usize,
+        line: u32,
         /// 1-based column.
-        column: usize,
+        column: u32,
         /// serde_json's message.
         message: String,
         /// The body around the error, scrubbed.
@@ -130,7 +142,7 @@ pub enum HttpError {
         /// What is wrong.
         message: String,
         /// What to change.
-        hint: String,
+        hint: &'static str,
     },
 
     /// The pagination would revisit a page (same cursor, same next URL, or the
@@ -172,7 +184,7 @@ pub enum HttpError {
         /// What went wrong (scrubbed).
         message: String,
         /// What to check.
-        hint: String,
+        hint: &'static str,
     },
 
     /// The server asked to wait longer than the configured limit.
@@ -265,19 +277,44 @@ impl HttpError {
     }
 }
 
+/// Kinds of transport failure.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum TransportKind {
+    /// The connection could not be established (nothing was sent).
+    Connect,
+    /// TLS handshake or certificate problem.
+    Tls,
+    /// The connection broke while sending or receiving.
+    Other,
+}
+
+impl TransportKind {
+    /// What to check for this kind of failure.
+    pub fn hint(self) -> &'static str {
+        match self {
+            TransportKind::Tls => "TLS failed; check the server certificate and tls.ca_pem / tls.client_identity_pem",
+            TransportKind::Connect => "check that base_url is reachable from here (host, port, DNS, proxy, firewall)",
+            TransportKind::Other => "the connection broke; retry later or raise retry.max_attempts",
+        }
+    }
+}
+
 /// The hint shown with a non-success status.
-pub(crate) fn status_hint(status: u16) -> String {
+pub fn status_hint(status: u16) -> &'static str {
     match status {
-        400 => "the API rejected the request; check the query parameters, pagination parameter names and page size".into(),
-        401 => "the API did not accept the credentials; check the credentials in the environment variables referenced by the connector's auth block (missing, expired, or for another environment?)".into(),
-        403 => "the credentials were accepted but lack permission; check the scopes/roles granted to this account".into(),
-        404 => "check the request path and base_url (and any ids interpolated into the path)".into(),
-        405 => "check the request method".into(),
-        408 | 504 => "the server timed out; retry later or request smaller pages".into(),
-        429 => "the API is rate limiting this client; lower rate_limit.per_second or raise retry.max_attempts".into(),
-        500..=599 => "the server failed; retry later or raise retry.max_attempts".into(),
-        300..=399 => "unexpected redirect; use the final URL as base_url".into(),
-        _ => "check the request against the API documentation".into(),
+        400 => "the API rejected the request; check the query parameters, pagination parameter names and page size",
+        401 => {
+            "the API did not accept the credentials; check the credentials in the environment variables referenced by the connector's auth block (missing, expired, or for another environment?)"
+        }
+        403 => "the credentials were accepted but lack permission; check the scopes/roles granted to this account",
+        404 => "check the request path and base_url (and any ids interpolated into the path)",
+        405 => "check the request method",
+        408 | 504 => "the server timed out; retry later or request smaller pages",
+        429 => "the API is rate limiting this client; lower rate_limit.per_second or raise retry.max_attempts",
+        500..=599 => "the server failed; retry later or raise retry.max_attempts",
+        300..=399 => "unexpected redirect; use the final URL as base_url",
+        _ => "check the request against the API documentation",
     }
 }
 
@@ -288,7 +325,8 @@ mod tests {
     #[test]
     fn location_display() {
         assert_eq!(Location::default().to_string(), "request");
-        assert_eq!(Location::page("user", 3).to_string(), "user page 3");
+        assert_eq!(Location::for_page("user", 3).to_string(), "user page 3");
+        assert_eq!(Location::for_page("user", 3).page(), Some(3));
     }
 
     #[test]
@@ -300,9 +338,8 @@ mod tests {
             status: 401,
             body_snippet: "no".into(),
             attempts: 1,
-            hint: status_hint(401),
         }
-        .at(Location::page("group g1 members", 2));
+        .at(Location::for_page("group g1 members", 2));
         let s = e.to_string();
         assert!(s.starts_with("group g1 members page 2: GET http://x/ returned HTTP 401"), "{s}");
         assert!(s.contains("environment variables"));
@@ -312,7 +349,8 @@ mod tests {
 #[cfg(test)]
 mod size_probe {
     #[test]
-    fn probe() {
-        eprintln!("SIZE {}", std::mem::size_of::<super::HttpError>());
+    fn error_stays_small() {
+        // clippy::result_large_err fires at 128 bytes.
+        assert!(std::mem::size_of::<super::HttpError>() < 128);
     }
 }

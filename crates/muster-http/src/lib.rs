@@ -16,6 +16,8 @@
 //!   `Debug` output; URLs are shown with userinfo stripped and sensitive query
 //!   values replaced by `***`.
 
+#![warn(missing_docs)]
+
 mod auth;
 mod client;
 mod config;
@@ -29,7 +31,7 @@ mod secret;
 
 pub use client::{HttpClient, REQUEST_LOG_CAPACITY, Request, RequestKind, RequestLogEntry, Response, Stats};
 pub use config::{AuthConfig, ClientAuth, ClientConfig, Clock, Method, RateLimit, RetryPolicy, TlsConfig};
-pub use error::{HttpError, Location};
+pub use error::{HttpError, Location, TransportKind, status_hint};
 pub use json::lookup;
 pub use link::{Link, find_link, parse_link_header};
 pub use paginate::{Page, Pager, Pagination};

@@ -124,7 +124,7 @@ pub fn find_link(headers: &HeaderMap, rel: &str) -> Option<String> {
         .iter()
         .filter_map(|v| v.to_str().ok())
         .flat_map(parse_link_header)
-        .find(|l| l.rels.iter().any(|r| *r == rel))
+        .find(|l| l.rels.contains(&rel))
         .map(|l| l.uri)
 }
 

@@ -143,7 +143,6 @@ enum Next {
 }
 
 /// Walks the pages of a collection; get one from [`HttpClient::paginate`].
-#[derive(Debug)]
 pub struct Pager {
     client: HttpClient,
     req: Request,
@@ -157,6 +156,17 @@ pub struct Pager {
     seen_cursors: HashSet<String>,
     seen_urls: HashSet<String>,
     prev_body: Option<Bytes>,
+}
+
+impl std::fmt::Debug for Pager {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Pager")
+            .field("label", &self.label)
+            .field("pagination", &self.pagination)
+            .field("pages_fetched", &self.number)
+            .field("done", &matches!(self.next, Next::Done))
+            .finish_non_exhaustive()
+    }
 }
 
 impl Pager {
@@ -286,7 +296,7 @@ impl Pager {
         }
         let req = self.request_for(&self.next);
         let number = self.number + 1;
-        let at = Location::page(self.label.clone(), number);
+        let at = Location::for_page(self.label.clone(), number);
         let max = self.client.shared.max_pages;
         if max > 0 && number > max {
             return Err(HttpError::TooManyPages { at, max_pages: max, url: self.redacted_url_of(&req) });
@@ -436,7 +446,7 @@ impl Pager {
             at: at.clone(),
             url: current_redacted.to_owned(),
             message: format!("the next link {:?} is not a valid URL: {e}", redactor.url_str(&link)),
-            hint: "check the next-link path of the pagination".to_owned(),
+            hint: "check the next-link path of the pagination",
         })?;
         if !self.seen_urls.insert(next.to_string()) || next == *current {
             return Err(HttpError::LoopDetected {
@@ -466,7 +476,7 @@ impl Pager {
                         "no items path is set, so the body must be a JSON array, but it is {}",
                         describe_keys(other)
                     ),
-                    hint: "set `items` to the dotted path of the array in the body (e.g. `items: data`)".to_owned(),
+                    hint: "set `items` to the dotted path of the array in the body (e.g. `items: data`)",
                 }),
             },
             Some(p) => match lookup(body, p) {
@@ -477,13 +487,13 @@ impl Pager {
                     at: at.clone(),
                     url: url.to_owned(),
                     message: format!("no `{p}` in the page body, which is {}", describe_keys(body)),
-                    hint: "set `items` to the dotted path of the array in the body".to_owned(),
+                    hint: "set `items` to the dotted path of the array in the body",
                 }),
                 Some(other) => Err(HttpError::Items {
                     at: at.clone(),
                     url: url.to_owned(),
                     message: format!("`{p}` is {}, not an array", describe_keys(other)),
-                    hint: "set `items` to the dotted path of the array in the body".to_owned(),
+                    hint: "set `items` to the dotted path of the array in the body",
                 }),
             },
         }

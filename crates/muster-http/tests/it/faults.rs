@@ -223,6 +223,9 @@ fn assert_clean(text: &str) {
     for s in SECRETS {
         assert!(!text.contains(s), "secret {s} leaked in: {text}");
     }
+    // Base64 of the userinfo credentials (sent as Basic auth by reqwest).
+    let b64 = base64::Engine::encode(&base64::engine::general_purpose::STANDARD, "alice:USERINFO-pw");
+    assert!(!text.contains(&b64), "encoded userinfo leaked in: {text}");
     // URL-encoded variant of the client secret.
     assert!(!text.contains("CS-s3cr3t%2F%2B"), "encoded secret leaked in: {text}");
 }
@@ -245,6 +248,8 @@ async fn secrets_never_appear_in_errors_or_logs() {
     assert_clean(&err.to_string());
     assert_clean(&format!("{err:?}"));
     assert!(err.to_string().contains("query=q=1&k=***"), "{err}");
+    assert!(err.to_string().contains("authorization=Basic ***"), "{err}");
+    assert!(err.to_string().contains("x-tenant-secret=***"), "{err}");
 
     // Pagination errors (status, JSON).
     let mut pager = c.paginate(Request::get("/echo"), Pagination::None, None, "user");

@@ -389,7 +389,7 @@ async fn malformed_json_names_page_and_offset() {
     let err = pager.next_page().await.unwrap_err();
     match &err {
         HttpError::Json { at, offset, .. } => {
-            assert_eq!(at.page, Some(2));
+            assert_eq!(at.page(), Some(2));
             assert_eq!(*offset, 20);
         }
         other => panic!("{other:?}"),
