@@ -412,7 +412,7 @@ impl<'a> Compiler<'a> {
                     Diagnostic::error("M0305", format!("bad template: {}", e.message))
                         .with_span(span)
                         .with_field(field_of(ptr))
-                        .with_hint("environment variables are `${NAME}`; request values are `{resource.id}`, `{principal.id}`, `{vars.NAME}`"),
+                        .with_hint("environment variables are `${NAME}`; request values are `{resource.id}`, `{resource.parent_id}`, `{resource.display_name}`, `{principal.id}`, `{principal.type}`, `{entitlement.slug}`, `{vars.NAME}`"),
                 );
                 None
             }
@@ -771,6 +771,7 @@ impl<'a> Compiler<'a> {
         }
         if let Some(b) = &r.body {
             self.body_secrets(b, &format!("{ptr}/body"));
+            self.body_templates(b, &format!("{ptr}/body"), scope);
         }
         Some(RequestC {
             method: r.method.unwrap_or(schema::Method::Get),
@@ -780,6 +781,26 @@ impl<'a> Compiler<'a> {
             body: r.body.clone(),
             auth: r.auth.clone(),
         })
+    }
+
+    /// Check `{scope.field}` references in the string values of a JSON body.
+    fn body_templates(&mut self, v: &serde_json::Value, ptr: &str, scope: Scope) {
+        match v {
+            serde_json::Value::String(s) => {
+                self.request_template(s, ptr, scope);
+            }
+            serde_json::Value::Array(a) => {
+                for (i, x) in a.iter().enumerate() {
+                    self.body_templates(x, &format!("{ptr}/{i}"), scope);
+                }
+            }
+            serde_json::Value::Object(m) => {
+                for (k, x) in m {
+                    self.body_templates(x, &format!("{ptr}/{}", escape(k)), scope);
+                }
+            }
+            _ => {}
+        }
     }
 
     fn request_template(&mut self, s: &str, ptr: &str, scope: Scope) -> Option<Template> {

@@ -80,12 +80,13 @@ fn check_inner(src: &str, diags: &mut Vec<Diagnostic>) -> Option<CompiledConnect
     let mut v = validate::Validator::new(schema);
     let value = v.check(&node, schema, "");
     let spans = v.spans;
+    let schema_ok = v.diags.is_empty();
     diags.append(&mut v.diags);
-    if diags.iter().any(Diagnostic::is_error) {
-        return None;
-    }
+    // Unknown keys were left out of `value`; when the rest still reads, the semantic checks run too, so one
+    // run reports schema and semantic problems together.
     let raw: schema::Connector = match serde_json::from_value(value) {
         Ok(r) => r,
+        Err(_) if !schema_ok => return None,
         Err(e) => {
             diags.push(
                 Diagnostic::error("M0199", format!("spec could not be read: {e}"))
@@ -97,6 +98,9 @@ fn check_inner(src: &str, diags: &mut Vec<Diagnostic>) -> Option<CompiledConnect
     let mut c = compile::Compiler::new(src, &spans);
     let parts = c.compile(&raw);
     diags.append(&mut c.diags);
+    if !schema_ok {
+        return None;
+    }
     let parts = parts?;
     let hash = spec_hash(&raw);
     Some(compile::assemble(raw, parts, hash))

@@ -299,8 +299,10 @@ pub struct RequestSpec {
     /// HTTP method. Default `GET`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub method: Option<Method>,
-    /// Path relative to `base_url` (or an absolute URL on the same host). May hold `{resource.id}`,
-    /// `{principal.id}`, `{entitlement.slug}` or `{vars.NAME}` where they are in scope.
+    /// Path relative to `base_url` (or an absolute URL on the same host). May hold `{vars.NAME}`
+    /// anywhere; in grant listings `{resource.id}`, `{resource.parent_id}`, `{resource.display_name}` and
+    /// `{entitlement.slug}`; in provisioning requests also `{principal.id}` and `{principal.type}`. Values
+    /// are percent-encoded as one path segment (a `/` inside a value becomes `%2F`).
     pub path: String,
     /// Query parameters (values are templates and may hold `{...}` like `path`).
     #[serde(default, skip_serializing_if = "IndexMap::is_empty")]

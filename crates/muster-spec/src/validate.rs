@@ -108,7 +108,7 @@ impl<'s> Validator<'s> {
         let types: Vec<&str> = match schema.get("type") {
             Some(Value::String(t)) => vec![t.as_str()],
             Some(Value::Array(ts)) => ts.iter().filter_map(Value::as_str).collect(),
-            _ => return to_json(node),
+            _ => return self.any_json(node, ptr),
         };
         if matches!(node.kind, NodeKind::Null) && types.contains(&"null") {
             return Value::Null;
@@ -126,6 +126,27 @@ impl<'s> Validator<'s> {
             d.hints.push(h);
         }
         Value::Null
+    }
+
+    /// A schema-free value (a request body, a fixture): converted as is, with the spans of its parts kept.
+    fn any_json(&mut self, node: &Node, ptr: &str) -> Value {
+        self.spans.values.insert(ptr.to_string(), node.span);
+        match &node.kind {
+            NodeKind::Seq(items) => {
+                Value::Array(items.iter().enumerate().map(|(i, it)| self.any_json(it, &format!("{ptr}/{i}"))).collect())
+            }
+            NodeKind::Map(entries) => Value::Object(
+                entries
+                    .iter()
+                    .map(|(k, v)| {
+                        let p = format!("{ptr}/{}", escape(&k.name));
+                        self.spans.keys.insert(p.clone(), k.span);
+                        (k.name.clone(), self.any_json(v, &p))
+                    })
+                    .collect(),
+            ),
+            _ => to_json(node),
+        }
     }
 
     fn try_type(&mut self, node: &Node, schema: &'s Value, t: &str, ptr: &str) -> Option<Value> {

@@ -98,3 +98,26 @@ fn generated_schema_and_reference_are_current() {
         "docs/reference.md is stale: run `MUSTER_UPDATE_SCHEMA=1 cargo test -p muster-spec --test lints`"
     );
 }
+
+#[test]
+fn every_code_is_documented() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let doc = std::fs::read_to_string(root.join("docs/diagnostics.md")).expect("docs/diagnostics.md");
+    let mut missing = Vec::new();
+    for dir in ["crates/muster-spec/src", "crates/muster-cli/src"] {
+        for f in std::fs::read_dir(root.join(dir)).expect("src").filter_map(|e| e.ok()) {
+            let text = std::fs::read_to_string(f.path()).unwrap_or_default();
+            for (i, _) in text.match_indices("\"M0") {
+                let code = &text[i + 1..i + 6];
+                if code.chars().skip(1).all(|c| c.is_ascii_digit()) && !doc.contains(&format!("| {code} |")) {
+                    missing.push(code.to_string());
+                }
+            }
+        }
+    }
+    assert!(missing.is_empty(), "codes missing from docs/diagnostics.md: {missing:?}");
+    let exprs = std::fs::read_to_string(root.join("docs/expressions.md")).expect("docs/expressions.md");
+    for (name, _) in muster_expr::FUNCTIONS {
+        assert!(exprs.contains(&format!("`{name}(")), "docs/expressions.md does not document `{name}`");
+    }
+}
