@@ -93,7 +93,8 @@ pub fn demo(a: DemoArgs) -> anyhow::Result<i32> {
     let db = a.dir.join("muster.db");
     let mut store = open_store(&db)?;
     let info = match sync_into(&mut store, &c, &env, a.quiet)? {
-        SyncOutcome::Done(info, report) => {
+        SyncOutcome::Done(done) => {
+            let (info, report) = *done;
             print_sync_summary(&info, &report);
             info
         }

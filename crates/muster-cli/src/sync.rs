@@ -86,7 +86,7 @@ impl Progress for Bars {
 
 /// Outcome of running a connector into the store.
 pub enum SyncOutcome {
-    Done(SyncInfo, SyncReport),
+    Done(Box<(SyncInfo, SyncReport)>),
     Failed { sync_id: i64, error: String, config: bool },
 }
 
@@ -103,7 +103,7 @@ pub fn sync_into(store: &mut Store, c: &CompiledConnector, env: &EnvFn, quiet: b
     match result {
         Ok(report) => {
             let info = writer.finish(&now()).context("cannot complete the sync in the store")?;
-            Ok(SyncOutcome::Done(info, report))
+            Ok(SyncOutcome::Done(Box::new((info, report))))
         }
         Err(e) => {
             let config = e.is_config();
@@ -155,7 +155,8 @@ pub fn sync(a: SyncArgs) -> anyhow::Result<i32> {
     let mut store = open_store(&a.db)?;
     let env = |n: &str| std::env::var(n).ok();
     match sync_into(&mut store, &c, &env, a.quiet || a.json)? {
-        SyncOutcome::Done(info, report) => {
+        SyncOutcome::Done(done) => {
+            let (info, report) = *done;
             if a.json {
                 println!("{}", serde_json::to_string_pretty(&serde_json::json!({ "sync": info, "report": report }))?);
             } else {

@@ -352,11 +352,10 @@ pub fn entitlements_for(rt: &ResourceTypeC, r: &Resource) -> Vec<Entitlement> {
         .collect()
 }
 
-/// Map one row of a grants listing. `resource_id` is the resource the listing was made for (per-resource
+/// Map one row of a grants listing for entitlement `slug` of `ctx.resource_type`. `resource_id` is the resource the listing was made for (per-resource
 /// listings); for global listings it comes from `map.resource`. `Ok(None)` when skipped.
 pub fn map_grant(
     g: &GrantsC,
-    resource_type: &str,
     slug: &str,
     resource_id: Option<&str>,
     item: &Value,
@@ -435,7 +434,7 @@ pub fn map_grant(
     };
     Ok(Some(Grant {
         entitlement: muster_model::EntitlementRef {
-            resource: ResourceRef { resource_type: resource_type.to_string(), id: rid },
+            resource: ResourceRef { resource_type: ctx.resource_type.to_string(), id: rid },
             slug: slug.to_string(),
         },
         principal: ResourceRef { resource_type: principal_type, id: principal_id },

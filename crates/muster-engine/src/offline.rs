@@ -64,7 +64,7 @@ fn run_one(c: &CompiledConnector, t: &TestCase, vars: &Value) -> TestOutcome {
             map::rows(&t.response, g.items.as_deref()).and_then(|rows| {
                 let mut out = Vec::new();
                 for (i, item) in rows.iter().enumerate() {
-                    match map::map_grant(g, &rt.id, slug, rid.as_deref(), item, i, &ctx, &mut cov) {
+                    match map::map_grant(g, slug, rid.as_deref(), item, i, &ctx, &mut cov) {
                         Ok(Some(gr)) => out.push(serde_json::to_value(&gr).unwrap_or(Value::Null)),
                         Ok(None) => {}
                         Err(e) => return Err(e.to_string()),

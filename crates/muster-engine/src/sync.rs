@@ -595,7 +595,7 @@ impl<'a> Engine<'a> {
                 message: m,
             })?;
             for (i, item) in rows.iter().enumerate() {
-                if let Some(gr) = map::map_grant(g, &rt.id, &e.slug, None, item, row_base + i, &ctx, &mut rep.coverage)?
+                if let Some(gr) = map::map_grant(g, &e.slug, None, item, row_base + i, &ctx, &mut rep.coverage)?
                 {
                     rep.records += 1;
                     batch.push(Record::Grant(gr));
@@ -652,7 +652,7 @@ impl<'a> Engine<'a> {
                     })?;
                     for (i, item) in rows.iter().enumerate() {
                         if let Some(gr) =
-                            map::map_grant(g, &rt.id, &e.slug, Some(&rid), item, row_base + i, &ctx, &mut cov)?
+                            map::map_grant(g, &e.slug, Some(&rid), item, row_base + i, &ctx, &mut cov)?
                         {
                             batch.push(Record::Grant(gr));
                         }

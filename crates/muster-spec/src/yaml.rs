@@ -3,6 +3,9 @@
 //! Aliases are refused (no alias bombs), and so are multiple documents, duplicate keys and
 //! documents nested deeper than [`MAX_DEPTH`].
 
+// A Diagnostic is the error here: built once, on the way out; boxing it buys nothing.
+#![allow(clippy::result_large_err)]
+
 use muster_diag::{Diagnostic, Span};
 use saphyr_parser::{Event, Parser, ScalarStyle, ScanError};
 
@@ -151,8 +154,7 @@ pub fn parse(src: &str) -> Result<Node, Diagnostic> {
     let idx = LineIndex::new(src);
     let mut parser = Parser::new_from_str(src);
     let mut b = Builder { src, idx: &idx, stack: Vec::new(), root: None, nodes: 0, docs: 0 };
-    loop {
-        let Some(next) = parser.next_event() else { break };
+    while let Some(next) = parser.next_event() {
         let (ev, span) = next.map_err(|e| scan_error_diag(src, &idx, &e))?;
         if b.on_event(ev, &span)? {
             break;
