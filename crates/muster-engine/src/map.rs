@@ -194,6 +194,30 @@ fn map_fields(
     ctx: &Ctx<'_>,
     cov: &mut Coverage,
 ) -> Result<Resource, MapError> {
+    let id_eval = eval(&m.id, scope);
+    cov.note("id", &id_eval);
+    let id = match id_eval {
+        Ok(v) => match as_text(&v) {
+            Some(s) if !s.is_empty() => s,
+            _ => {
+                return Err(err(
+                    ctx,
+                    row,
+                    "id",
+                    format!("`{}` gave {v}; every resource needs a stable id", m.id.source()),
+                ));
+            }
+        },
+        Err(EvalError::Missing { path }) => {
+            return Err(err(
+                ctx,
+                row,
+                "id",
+                format!("the row has no `{path}`; check the mapping against the response"),
+            ));
+        }
+        Err(EvalError::Failed { message }) => return Err(err(ctx, row, "id", message)),
+    };
     let mut field = |name: &str, e: &Option<Expr>| -> Result<Value, MapError> {
         let Some(e) = e else { return Ok(Value::Null) };
         let v = eval(e, scope);
@@ -204,18 +228,6 @@ fn map_fields(
                 Some(msg) => Err(err(ctx, row, name, msg)),
                 None => Ok(Value::Null),
             },
-        }
-    };
-    let id_v = field("id", &Some(m.id.clone()))?;
-    let id = match as_text(&id_v) {
-        Some(s) if !s.is_empty() => s,
-        _ => {
-            return Err(err(
-                ctx,
-                row,
-                "id",
-                "no id (the expression gave null or nothing); every resource needs a stable id".into(),
-            ));
         }
     };
     let display_name = as_text(&field("display_name", &m.display_name)?);

@@ -595,8 +595,7 @@ impl<'a> Engine<'a> {
                 message: m,
             })?;
             for (i, item) in rows.iter().enumerate() {
-                if let Some(gr) = map::map_grant(g, &e.slug, None, item, row_base + i, &ctx, &mut rep.coverage)?
-                {
+                if let Some(gr) = map::map_grant(g, &e.slug, None, item, row_base + i, &ctx, &mut rep.coverage)? {
                     rep.records += 1;
                     batch.push(Record::Grant(gr));
                 }
@@ -651,9 +650,7 @@ impl<'a> Engine<'a> {
                         message: m,
                     })?;
                     for (i, item) in rows.iter().enumerate() {
-                        if let Some(gr) =
-                            map::map_grant(g, &e.slug, Some(&rid), item, row_base + i, &ctx, &mut cov)?
-                        {
+                        if let Some(gr) = map::map_grant(g, &e.slug, Some(&rid), item, row_base + i, &ctx, &mut cov)? {
                             batch.push(Record::Grant(gr));
                         }
                     }

@@ -345,7 +345,7 @@ impl Pager {
                 let stop = n == 0
                     || match total {
                         Some(t) => new_off >= t,
-                        None => n64 < *limit,
+                        None => short_page(n64, *limit),
                     };
                 if stop { Next::Done } else { Next::Offset(new_off) }
             }
@@ -359,7 +359,7 @@ impl Pager {
                 let stop = n == 0
                     || total_pages.is_some_and(|tp| number >= tp)
                     || total.is_some_and(|t| self.items_seen >= t)
-                    || (total.is_none() && total_pages.is_none() && expected.is_some_and(|e| n64 < e));
+                    || (total.is_none() && total_pages.is_none() && expected.is_some_and(|e| short_page(n64, e)));
                 if stop { Next::Done } else { Next::Page(p + 1) }
             }
             (Pagination::Cursor { cursor_path, cursor_header, .. }, _) => {
@@ -411,7 +411,7 @@ impl Pager {
                 let stop = n == 0
                     || match total {
                         Some(t) => new_start > t,
-                        None => n64 < *count,
+                        None => short_page(n64, *count),
                     };
                 if stop { Next::Done } else { Next::Scim(new_start) }
             }
@@ -502,4 +502,12 @@ impl Pager {
 
 fn shorten(s: &str, max: usize) -> String {
     if s.chars().count() > max { s.chars().take(max).collect::<String>() + "…" } else { s.to_owned() }
+}
+
+/// Without a total, a page shorter than asked usually means the end — unless the server silently clamped the
+/// page size (asked 500, got 200 with more left). A short page of a round size (a multiple of 10) is taken
+/// as a possible clamp and the next page is fetched to be sure: one extra request at worst, never a silently
+/// truncated listing.
+fn short_page(n: u64, asked: u64) -> bool {
+    n < asked && !(n >= 10 && n % 10 == 0)
 }

@@ -641,6 +641,7 @@ impl<'a> Compiler<'a> {
     fn token_url(&mut self, s: &str, ptr: &str) {
         if let Some(t) = self.template(s, ptr, false)
             && !t.has_env()
+            && !s.starts_with('/')
         {
             self.check_base_url(s, ptr);
         }
@@ -1015,7 +1016,7 @@ impl<'a> Compiler<'a> {
             traits,
             list: ListC {
                 request: request?,
-                items: rt.list.items.clone().filter(|s| !s.is_empty() && s != "."),
+                items: items_path(&rt.list.items, &pagination),
                 pagination,
                 skip_if: skip_if?,
                 map: map?,
@@ -1225,7 +1226,7 @@ impl<'a> Compiler<'a> {
                     (Some(request), Some(skip_if), Some(principal), Some(resource), Some(principal_type_from)) => {
                         Some(GrantsC {
                             request,
-                            items: g.items.clone().filter(|s| !s.is_empty() && s != "."),
+                            items: items_path(&g.items, &pagination),
                             pagination,
                             skip_if,
                             principal,
@@ -1335,6 +1336,15 @@ pub(crate) fn assemble(raw: Connector, parts: CompiledConnectorParts, spec_hash:
         tests: raw.tests.clone(),
         spec_hash,
         raw,
+    }
+}
+
+/// The rows' path: as written, or SCIM's `Resources` by default for SCIM pagination.
+fn items_path(items: &Option<String>, p: &Pagination) -> Option<String> {
+    match items.clone().filter(|s| !s.is_empty() && s != ".") {
+        Some(s) => Some(s),
+        None if matches!(p, Pagination::Scim { .. }) => Some("Resources".to_string()),
+        None => None,
     }
 }
 

@@ -137,7 +137,7 @@ pub enum Auth {
     },
     /// OAuth 2.0 client credentials grant (RFC 6749 §4.4). Tokens are cached and refreshed before expiry.
     Oauth2ClientCredentials {
-        /// Token endpoint URL (template).
+        /// Token endpoint URL (template): absolute, or a path on the base URL.
         token_url: String,
         /// Client id (template).
         client_id: String,
@@ -155,7 +155,7 @@ pub enum Auth {
     },
     /// OAuth 2.0 resource owner password grant (RFC 6749 §4.3).
     Oauth2Password {
-        /// Token endpoint URL (template).
+        /// Token endpoint URL (template): absolute, or a path on the base URL.
         token_url: String,
         /// Client id (template).
         client_id: String,

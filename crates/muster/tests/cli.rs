@@ -158,3 +158,97 @@ fn demo_syncs_exactly_the_demo_data() {
     let conn = tmp.path().join("muster-demo/connector.yaml");
     let _ = conn;
 }
+
+const GENERIC: &str = r#"
+version: 1
+app: { name: Generic, owner: t@example.com }
+source: { http: { base_url: "${BASE}", retry: { max_attempts: 1 } } }
+resource_types:
+  user:
+    traits: [user]
+    list:
+      request: { path: /users }
+      items: items
+      pagination: { type: offset, limit: 10, total: total }
+      map: { id: item.id, display_name: item.name, user: { email: item.email } }
+"#;
+
+#[test]
+fn killed_sync_is_abandoned_and_the_previous_snapshot_stays_current() {
+    let tmp = tempfile::tempdir().unwrap();
+    std::fs::write(tmp.path().join("c.yaml"), GENERIC).unwrap();
+    let fast = muster_testkit::serve(muster_testkit::Scenario { users: 30, ..Default::default() }).unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_muster"))
+        .args(["sync", "c.yaml", "--db", "m.db", "--quiet"])
+        .env("BASE", fast.base_url())
+        .current_dir(tmp.path())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    // A slow API: 400 users in pages of 10 at 200 ms each takes ~8 s; kill -9 it part-way.
+    let slow =
+        muster_testkit::serve(muster_testkit::Scenario { users: 400, latency_ms: 200, ..Default::default() }).unwrap();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_muster"))
+        .args(["sync", "c.yaml", "--db", "m.db", "--quiet"])
+        .env("BASE", slow.base_url())
+        .current_dir(tmp.path())
+        .spawn()
+        .unwrap();
+    // Wait until the server has seen a few requests, so the sync is surely under way.
+    for _ in 0..200 {
+        if slow.request_count() >= 3 {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    assert!(slow.request_count() >= 3, "the sync never started");
+    child.kill().unwrap(); // SIGKILL
+    let _ = child.wait();
+    let out = muster(&["inspect", "syncs", "--db", "m.db", "--format", "json"], tmp.path());
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("abandoned"), "{}", text(&out));
+    let syncs: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let statuses: Vec<&str> = syncs.as_array().unwrap().iter().map(|s| s["status"].as_str().unwrap()).collect();
+    assert_eq!(statuses, vec!["abandoned", "completed"]);
+    let store = muster_store::Store::open(&tmp.path().join("m.db")).unwrap();
+    let cur = store.current_sync("Generic").unwrap().unwrap();
+    assert_eq!(cur.id, 1);
+    assert_eq!(store.resources(cur.id, Some("user")).unwrap().len(), 30);
+}
+
+#[test]
+fn failed_sync_exits_1_and_keeps_the_previous_snapshot() {
+    let tmp = tempfile::tempdir().unwrap();
+    std::fs::write(tmp.path().join("c.yaml"), GENERIC).unwrap();
+    let ok = muster_testkit::serve(muster_testkit::Scenario { users: 25, ..Default::default() }).unwrap();
+    let run = |base: &str| {
+        Command::new(env!("CARGO_BIN_EXE_muster"))
+            .args(["sync", "c.yaml", "--db", "m.db", "--quiet"])
+            .env("BASE", base)
+            .current_dir(tmp.path())
+            .output()
+            .unwrap()
+    };
+    assert_eq!(run(&ok.base_url()).status.code(), Some(0));
+    let broken = muster_testkit::serve(muster_testkit::Scenario {
+        users: 25,
+        faults: muster_testkit::Faults { malformed_json_at_request: Some(2), ..Default::default() },
+        ..Default::default()
+    })
+    .unwrap();
+    let out = run(&broken.base_url());
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("user") && err.contains("previous snapshot (sync #1) stays current"), "{err}");
+    // missing environment variable → configuration error, exit 2, naming the variable
+    let out = Command::new(env!("CARGO_BIN_EXE_muster"))
+        .args(["sync", "c.yaml", "--db", "m.db", "--quiet"])
+        .env_remove("BASE")
+        .current_dir(tmp.path())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    assert!(text(&out).contains("BASE"), "{}", text(&out));
+    let out = muster(&["diff", "--db", "m.db"], tmp.path());
+    assert_eq!(out.status.code(), Some(2), "one completed sync: no diff yet\n{}", text(&out));
+}
