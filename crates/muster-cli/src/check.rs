@@ -70,6 +70,24 @@ pub struct TestArgs {
     /// Run the spec's `tests:` blocks against their fixtures, without any network.
     #[arg(long)]
     pub offline: bool,
+    /// A fast bounded test read: at most N records per resource type (totals are then not verified).
+    #[arg(long, conflicts_with_all = ["full", "offline"])]
+    pub limit: Option<u64>,
+    /// Read everything (the default): every listing to its end, twice, into a scratch store.
+    #[arg(long)]
+    pub full: bool,
+    /// The API's OpenAPI document (JSON or YAML), for under-sync probes of scoping parameters.
+    #[arg(long, value_name = "SPEC")]
+    pub openapi: Option<FileArg>,
+    /// Write the trust report as JSON.
+    #[arg(long, value_name = "FILE")]
+    pub report: Option<FileArg>,
+    /// Write the trust report as one self-contained HTML page.
+    #[arg(long, value_name = "FILE")]
+    pub html: Option<FileArg>,
+    /// The store the report is kept in, as evidence for approval.
+    #[arg(long, default_value = crate::sync::DEFAULT_DB)]
+    pub db: std::path::PathBuf,
     /// Print the outcome as JSON.
     #[arg(long)]
     pub json: bool,
@@ -109,11 +127,7 @@ pub fn vars_json(c: &muster_spec::CompiledConnector) -> serde_json::Value {
 
 pub fn test(a: TestArgs) -> anyhow::Result<i32> {
     if !a.offline {
-        eprintln!(
-            "error: live testing is not available yet; run `muster test --offline {}` for the spec's fixture tests",
-            a.file.display()
-        );
-        return Ok(EXIT_CONFIG);
+        return crate::verify::live(a);
     }
     let Some((c, _)) = load(&a.file) else { return Ok(EXIT_CONFIG) };
     let outcomes = muster_engine::offline::run_tests(&c, &vars_json(&c));

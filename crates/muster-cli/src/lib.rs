@@ -5,6 +5,7 @@ mod check;
 mod demo;
 mod sync;
 mod util;
+mod verify;
 
 use clap::{Parser, Subcommand};
 use std::path::PathBuf;
@@ -34,8 +35,10 @@ pub enum Command {
     /// offending text, a stable code (see docs/diagnostics.md) and a hint. Exit 0 when valid (warnings
     /// allowed unless --deny-warnings), 2 when any file has errors.
     Check(check::CheckArgs),
-    /// Test a connector. With --offline, run the spec's `tests:` blocks (fixture responses in, expected
-    /// records out) without any network. Exit 0 pass, 3 fail, 2 invalid spec.
+    /// Prove a connector against its live API: a trust report with auth, completeness, under-sync,
+    /// coverage, integrity, stability and status/NHI checks and one score, kept in the store as evidence.
+    /// With --offline, run the spec's `tests:` blocks (fixture responses in, expected records out) without
+    /// any network. Exit 0 pass, 3 verification failed, 2 invalid spec or configuration.
     Test(check::TestArgs),
     /// Print the connector JSON Schema (v1) or its Markdown field reference.
     Schema(check::SchemaArgs),

@@ -94,6 +94,12 @@ pub struct ListingReport {
     pub api_total: Option<u64>,
     /// True when the listing stopped early because of `limit_per_type`.
     pub truncated: bool,
+    /// The page size the connector asks for, when it sets one.
+    pub page_size_asked: Option<u64>,
+    /// Rows on the first page.
+    pub first_page_rows: Option<u64>,
+    /// The pagination style (`none`, `offset`, ...).
+    pub pagination: String,
     pub coverage: Coverage,
 }
 
@@ -106,6 +112,50 @@ pub struct SyncReport {
     pub retries: u64,
     pub bytes: u64,
     pub elapsed_ms: u64,
+    /// The last requests made (redacted URLs, no headers or bodies), oldest first.
+    pub request_log: Vec<RequestRecord>,
+}
+
+/// One HTTP exchange, as kept in reports. Contains no secrets.
+#[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+pub struct RequestRecord {
+    pub method: String,
+    pub url: String,
+    pub status: Option<u16>,
+    pub attempt: u32,
+    pub duration_ms: f64,
+    pub bytes: u64,
+    pub token: bool,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+}
+
+impl From<&muster_http::RequestLogEntry> for RequestRecord {
+    fn from(e: &muster_http::RequestLogEntry) -> Self {
+        RequestRecord {
+            method: e.method.clone(),
+            url: e.url.clone(),
+            status: e.status,
+            attempt: e.attempt,
+            duration_ms: e.duration.as_secs_f64() * 1000.0,
+            bytes: e.bytes,
+            token: e.kind == muster_http::RequestKind::Token,
+            error: e.error.clone(),
+        }
+    }
+}
+
+/// The page size a pagination block asks for, and its style's name.
+pub fn page_size_of(p: &Pagination) -> (Option<u64>, &'static str) {
+    match p {
+        Pagination::None {} => (None, "none"),
+        Pagination::Offset { limit, .. } => (Some(limit.unwrap_or(100)), "offset"),
+        Pagination::Page { size, .. } => (*size, "page"),
+        Pagination::Cursor { size, .. } => (*size, "cursor"),
+        Pagination::NextLink { .. } => (None, "next_link"),
+        Pagination::LinkHeader { size, .. } => (*size, "link_header"),
+        Pagination::Scim { count } => (Some(count.unwrap_or(100)), "scim"),
+    }
 }
 
 impl SyncReport {
@@ -510,6 +560,7 @@ impl<'a> Engine<'a> {
             }
         }
         let stats = self.client.stats();
+        report.request_log = self.client.request_log().iter().rev().take(1000).rev().map(RequestRecord::from).collect();
         report.requests = stats.requests;
         report.retries = stats.retries;
         report.bytes = stats.bytes;
@@ -526,7 +577,9 @@ impl<'a> Engine<'a> {
         )?;
         let mut pager =
             self.client.paginate(req, pagination(&rt.list.pagination), rt.list.items.clone(), rt.id.clone());
-        let mut rep = ListingReport { label: rt.id.clone(), ..Default::default() };
+        let (asked, style) = page_size_of(&rt.list.pagination);
+        let mut rep =
+            ListingReport { label: rt.id.clone(), page_size_asked: asked, pagination: style.into(), ..Default::default() };
         let mut kept = Vec::new();
         let mut batch = Vec::with_capacity(self.opts.batch_size);
         let ctx = Ctx { resource_type: &rt.id, vars: &self.vars_json, resource: None, grantable_to: None };
@@ -541,6 +594,9 @@ impl<'a> Engine<'a> {
                 context: format!("{}: page {} ({})", rt.id, page.number, page.url),
                 message: m,
             })?;
+            if rep.first_page_rows.is_none() {
+                rep.first_page_rows = Some(rows.len() as u64);
+            }
             for (i, item) in rows.iter().enumerate() {
                 if let Some(limit) = self.opts.limit_per_type
                     && rep.records >= limit
@@ -668,7 +724,9 @@ impl<'a> Engine<'a> {
             }
         };
         let mut stream = futures::stream::iter(resources.iter()).map(one).buffer_unordered(concurrency);
-        let mut rep = ListingReport { label: label.clone(), ..Default::default() };
+        let (asked, style) = page_size_of(&g.pagination);
+        let mut rep =
+            ListingReport { label: label.clone(), page_size_asked: asked, pagination: style.into(), ..Default::default() };
         while let Some(res) = stream.next().await {
             rep.coverage.merge(&res?);
         }

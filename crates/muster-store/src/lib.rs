@@ -13,10 +13,12 @@
 
 mod error;
 mod read;
+mod reports;
 mod schema;
 mod writer;
 
 pub use error::StoreError;
+pub use reports::TrustReportRow;
 pub use writer::SyncWriter;
 
 use error::db;
@@ -141,6 +143,12 @@ pub struct Store {
     /// The database file; `None` in memory (no lock files then).
     file: Option<PathBuf>,
     abandoned: Vec<i64>,
+}
+
+impl Store {
+    pub(crate) fn conn(&self) -> &Connection {
+        &self.conn
+    }
 }
 
 impl std::fmt::Debug for Store {

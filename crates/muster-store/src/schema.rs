@@ -92,6 +92,20 @@ CREATE TABLE findings (
 );
 CREATE INDEX findings_by_sync ON findings (sync_id, seq);
 "#,
+    // 2: trust reports (evidence from `muster test`), bound to a spec hash and a base URL.
+    r#"
+CREATE TABLE trust_reports (
+    id          INTEGER PRIMARY KEY AUTOINCREMENT,
+    connector   TEXT NOT NULL,
+    spec_hash   TEXT NOT NULL,
+    base_url    TEXT NOT NULL,
+    created_at  TEXT NOT NULL,
+    passed      INTEGER NOT NULL,
+    score       INTEGER NOT NULL,
+    report      TEXT NOT NULL
+);
+CREATE INDEX trust_reports_by_connector ON trust_reports (connector, spec_hash, id);
+"#,
 ];
 
 /// The schema version this build writes.
