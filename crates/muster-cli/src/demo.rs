@@ -87,11 +87,33 @@ pub fn demo(a: DemoArgs) -> anyhow::Result<i32> {
         return Ok(EXIT_VERIFY);
     }
 
-    // sync
+    // live test: the trust report, kept in the store as evidence
     let env_pairs = demo_env(&base);
     let env = move |n: &str| env_pairs.iter().find(|(k, _)| *k == n).map(|(_, v)| v.clone());
     let db = a.dir.join("muster.db");
     let mut store = open_store(&db)?;
+    let opts = muster_verify::VerifyOptions { limit: None, openapi: Some(openapi.clone()), now: crate::sync::now() };
+    let report = muster_verify::verify(&c, &env, &opts).map_err(|e| anyhow::anyhow!("muster test: {e}"))?;
+    let json = serde_json::to_string_pretty(&report)?;
+    store.save_trust_report(
+        &report.connector,
+        &report.spec_hash,
+        &report.base_url,
+        &report.created_at,
+        report.passed,
+        report.score,
+        &json,
+    )?;
+    let html_path = a.dir.join("report.html");
+    std::fs::write(&html_path, muster_verify::html::render(&report))?;
+    crate::verify::print_summary(&report);
+    println!("wrote {}", html_path.display());
+    if !report.passed {
+        eprintln!("error: the demo connector failed its trust report");
+        return Ok(EXIT_VERIFY);
+    }
+
+    // sync
     let info = match sync_into(&mut store, &c, &env, a.quiet)? {
         SyncOutcome::Done(done) => {
             let (info, report) = *done;
@@ -123,7 +145,7 @@ pub fn demo(a: DemoArgs) -> anyhow::Result<i32> {
     let unused = tokens.iter().filter(|t| t.secret.as_ref().is_some_and(|s| s.last_used_at.is_none())).count();
     let ownerless = tokens.iter().filter(|t| t.secret.as_ref().is_some_and(|s| s.owner.is_none())).count();
     println!();
-    println!("Acme Directory — summary of sync #{}", info.id);
+    println!("Acme Directory — summary of sync #{} (trust score {}/100)", info.id, report.score);
     println!(
         "  users       {:>5}  ({humans} human, {services} service; {disabled} disabled; {no_email} without email)",
         users.len()

@@ -44,13 +44,22 @@ pub fn live(a: TestArgs) -> anyhow::Result<i32> {
     let json = serde_json::to_string_pretty(&report)?;
     let mut store = open_store(&a.db)?;
     let id = store
-        .save_trust_report(&report.connector, &report.spec_hash, &report.base_url, &report.created_at, report.passed, report.score, &json)
+        .save_trust_report(
+            &report.connector,
+            &report.spec_hash,
+            &report.base_url,
+            &report.created_at,
+            report.passed,
+            report.score,
+            &json,
+        )
         .context("cannot keep the trust report in the store")?;
     if let Some(p) = &a.report {
         std::fs::write(p, &json).with_context(|| format!("cannot write {}", p.display()))?;
     }
     if let Some(p) = &a.html {
-        std::fs::write(p, muster_verify::html::render(&report)).with_context(|| format!("cannot write {}", p.display()))?;
+        std::fs::write(p, muster_verify::html::render(&report))
+            .with_context(|| format!("cannot write {}", p.display()))?;
     }
     if a.json {
         println!("{json}");

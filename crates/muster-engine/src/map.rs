@@ -35,12 +35,60 @@ pub struct FieldCount {
     pub varied: bool,
 }
 
+/// Rows seen with one value of a state-like field, and how many of them became records.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct StateCount {
+    pub rows: u64,
+    pub kept: u64,
+}
+
 /// Field coverage of one resource type (or grants listing).
 #[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Coverage {
     pub rows: u64,
     pub skipped: u64,
     pub fields: BTreeMap<String, FieldCount>,
+    /// Values of state-like fields of the raw rows (`state`, `status`, ...), whatever the mapping reads: lets
+    /// `muster test` notice pending invitations counted as grants.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub states: BTreeMap<String, BTreeMap<String, StateCount>>,
+}
+
+/// Raw-row fields whose values tell real rows from pending or invited ones.
+const STATE_FIELDS: &[&str] = &[
+    "state",
+    "status",
+    "membership_state",
+    "membershipState",
+    "invitation_status",
+    "invitationStatus",
+    "invite_status",
+];
+
+impl Coverage {
+    /// Remember the state-like values of a raw row; returns the keys noted, to mark them kept later.
+    fn note_states(&mut self, item: &Value) -> Vec<(String, String)> {
+        let mut seen = Vec::new();
+        let Some(obj) = item.as_object() else { return seen };
+        for f in STATE_FIELDS {
+            if let Some(Value::String(v)) = obj.get(*f) {
+                let per = self.states.entry((*f).to_string()).or_default();
+                if per.len() < 20 || per.contains_key(v) {
+                    per.entry(v.clone()).or_default().rows += 1;
+                    seen.push(((*f).to_string(), v.clone()));
+                }
+            }
+        }
+        seen
+    }
+
+    fn mark_kept(&mut self, seen: &[(String, String)]) {
+        for (f, v) in seen {
+            if let Some(c) = self.states.get_mut(f).and_then(|m| m.get_mut(v)) {
+                c.kept += 1;
+            }
+        }
+    }
 }
 
 impl Coverage {
@@ -72,6 +120,14 @@ impl Coverage {
     pub fn merge(&mut self, other: &Coverage) {
         self.rows += other.rows;
         self.skipped += other.skipped;
+        for (f, vals) in &other.states {
+            let per = self.states.entry(f.clone()).or_default();
+            for (v, c) in vals {
+                let e = per.entry(v.clone()).or_default();
+                e.rows += c.rows;
+                e.kept += c.kept;
+            }
+        }
         for (k, v) in &other.fields {
             let c = self.fields.entry(k.clone()).or_default();
             c.present += v.present;
@@ -380,6 +436,7 @@ pub fn map_grant(
         scope = scope.with("resource", r);
     }
     cov.rows += 1;
+    let states = cov.note_states(item);
     if let Some(skip) = &g.skip_if {
         match eval(skip, &scope) {
             Ok(Value::Bool(true)) => {
@@ -444,6 +501,7 @@ pub fn map_grant(
         (None, Some(id)) => id.to_string(),
         (None, None) => return Err(err(ctx, row, "resource", "no resource for this grant".into())),
     };
+    cov.mark_kept(&states);
     Ok(Some(Grant {
         entitlement: muster_model::EntitlementRef {
             resource: ResourceRef { resource_type: ctx.resource_type.to_string(), id: rid },

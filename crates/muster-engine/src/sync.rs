@@ -578,8 +578,12 @@ impl<'a> Engine<'a> {
         let mut pager =
             self.client.paginate(req, pagination(&rt.list.pagination), rt.list.items.clone(), rt.id.clone());
         let (asked, style) = page_size_of(&rt.list.pagination);
-        let mut rep =
-            ListingReport { label: rt.id.clone(), page_size_asked: asked, pagination: style.into(), ..Default::default() };
+        let mut rep = ListingReport {
+            label: rt.id.clone(),
+            page_size_asked: asked,
+            pagination: style.into(),
+            ..Default::default()
+        };
         let mut kept = Vec::new();
         let mut batch = Vec::with_capacity(self.opts.batch_size);
         let ctx = Ctx { resource_type: &rt.id, vars: &self.vars_json, resource: None, grantable_to: None };
@@ -725,8 +729,12 @@ impl<'a> Engine<'a> {
         };
         let mut stream = futures::stream::iter(resources.iter()).map(one).buffer_unordered(concurrency);
         let (asked, style) = page_size_of(&g.pagination);
-        let mut rep =
-            ListingReport { label: label.clone(), page_size_asked: asked, pagination: style.into(), ..Default::default() };
+        let mut rep = ListingReport {
+            label: label.clone(),
+            page_size_asked: asked,
+            pagination: style.into(),
+            ..Default::default()
+        };
         while let Some(res) = stream.next().await {
             rep.coverage.merge(&res?);
         }

@@ -1,7 +1,7 @@
 //! Trust reports: the evidence `muster test` produces, kept bound to the spec hash and base URL tested.
 
-use crate::error::{StoreError, db};
 use crate::Store;
+use crate::error::{StoreError, db};
 use rusqlite::{OptionalExtension, params};
 use serde::Serialize;
 

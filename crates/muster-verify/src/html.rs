@@ -48,7 +48,9 @@ details summary{{cursor:pointer;margin:6px 0}}
         requests = r.requests,
         secs = r.elapsed_ms as f64 / 1000.0,
     );
-    h.push_str("<h2>Checks</h2><table><tr><th>check</th><th>status</th><th>finding and evidence</th><th>weight</th></tr>");
+    h.push_str(
+        "<h2>Checks</h2><table><tr><th>check</th><th>status</th><th>finding and evidence</th><th>weight</th></tr>",
+    );
     for c in &r.checks {
         let _ = write!(h, "<tr><td>{}</td><td>{}</td><td>{}", esc(&c.name), badge(c.status), esc(&c.summary));
         if !c.evidence.is_empty() {
@@ -91,9 +93,19 @@ details summary{{cursor:pointer;margin:6px 0}}
     h.push_str("</table><h2>Sample records</h2>");
     for (t, recs) in &r.samples {
         let json = serde_json::to_string_pretty(recs).unwrap_or_default();
-        let _ = write!(h, "<details><summary>{} — {} shown</summary><pre>{}</pre></details>", esc(t), recs.len(), esc(&json));
+        let _ = write!(
+            h,
+            "<details><summary>{} — {} shown</summary><pre>{}</pre></details>",
+            esc(t),
+            recs.len(),
+            esc(&json)
+        );
     }
-    let _ = write!(h, "<h2>Request log</h2><details><summary>{} requests (showing up to 300)</summary><table><tr><th>method</th><th>URL (redacted)</th><th>status</th><th>ms</th><th>bytes</th></tr>", r.request_log.len());
+    let _ = write!(
+        h,
+        "<h2>Request log</h2><details><summary>{} requests (showing up to 300)</summary><table><tr><th>method</th><th>URL (redacted)</th><th>status</th><th>ms</th><th>bytes</th></tr>",
+        r.request_log.len()
+    );
     for q in r.request_log.iter().take(300) {
         let _ = write!(
             h,

@@ -201,7 +201,8 @@ pub fn verify(c: &CompiledConnector, env: &EnvFn, opts: &VerifyOptions) -> Resul
                 return Err(VerifyError::Config(e.to_string()));
             }
             let is_auth = matches!(&e, EngineError::Http(h) if h.is_auth() || matches!(h.status(), Some(401 | 403)));
-            let mut failed = Check::new(if is_auth { "auth" } else { "sync" }, if is_auth { W_AUTH } else { W_COMPLETE });
+            let mut failed =
+                Check::new(if is_auth { "auth" } else { "sync" }, if is_auth { W_AUTH } else { W_COMPLETE });
             failed.note(Status::Fail, format!("the first sync failed: {e}"));
             report.checks.push(failed.finish(""));
             finish(&mut report);
@@ -213,10 +214,20 @@ pub fn verify(c: &CompiledConnector, env: &EnvFn, opts: &VerifyOptions) -> Resul
     report.checks.push(auth.finish("credentials are required and the connector's are accepted"));
 
     let counts = store.counts(s1)?;
-    report.checks.push(completeness(c, &r1, &store, s1, opts.limit.is_some())?);
+    let mut complete = completeness(c, &r1, &store, s1, opts.limit.is_some())?;
+    probes::clamped_first_pages(c, env, &r1, &mut complete);
+    if complete.status == Status::Fail {
+        complete.summary = complete
+            .evidence
+            .iter()
+            .find(|e| e.starts_with("fail"))
+            .map(|e| e.trim_start_matches("fail: ").to_string())
+            .unwrap_or_default();
+    }
+    report.checks.push(complete);
     report.checks.push(probes::under_sync(c, env, &r1, opts).finish("no scoping parameter hides rows"));
     report.checks.push(coverage(c, &r1));
-    report.checks.push(integrity(&store, s1)?);
+    report.checks.push(integrity(&store, s1, &r1)?);
     let second = sync_once(&mut store, c, env, &sopts, &opts.now);
     report.checks.push(stability(&store, s1, second)?);
     report.checks.push(status_nhi(c, &store, s1)?);
@@ -270,22 +281,42 @@ fn redact_base(url: &str) -> String {
     }
 }
 
-fn completeness(c: &CompiledConnector, r: &SyncReport, store: &Store, sync_id: i64, bounded: bool) -> Result<Check, VerifyError> {
+fn completeness(
+    c: &CompiledConnector,
+    r: &SyncReport,
+    store: &Store,
+    sync_id: i64,
+    bounded: bool,
+) -> Result<Check, VerifyError> {
     let mut ch = Check::new("completeness", W_COMPLETE);
     for l in r.resource_types.iter().chain(r.grants.iter()) {
         let rows = l.coverage.rows;
         if l.truncated {
-            ch.note(Status::Warn, format!("{}: bounded read stopped at {} records; totals not verified (use --full)", l.label, l.records));
+            ch.note(
+                Status::Warn,
+                format!("{}: bounded read stopped at {} records; totals not verified (use --full)", l.label, l.records),
+            );
             continue;
         }
         match l.api_total {
-            Some(t) if t == rows => ch.note(Status::Pass, format!("{}: {} rows, equal to the API's total {t}", l.label, rows)),
+            Some(t) if t == rows => {
+                ch.note(Status::Pass, format!("{}: {} rows, equal to the API's total {t}", l.label, rows))
+            }
             Some(t) if rows < t => ch.note(
                 Status::Fail,
-                format!("{}: read {rows} rows but the API reports {t}: {} missing (pagination stopped early?)", l.label, t - rows),
+                format!(
+                    "{}: read {rows} rows but the API reports {t}: {} missing (pagination stopped early?)",
+                    l.label,
+                    t - rows
+                ),
             ),
-            Some(t) => ch.note(Status::Fail, format!("{}: read {rows} rows but the API reports only {t}: rows repeated across pages?", l.label)),
-            None if !bounded => ch.note(Status::Pass, format!("{}: {rows} rows; the API reports no total to compare with", l.label)),
+            Some(t) => ch.note(
+                Status::Fail,
+                format!("{}: read {rows} rows but the API reports only {t}: rows repeated across pages?", l.label),
+            ),
+            None if !bounded => {
+                ch.note(Status::Pass, format!("{}: {rows} rows; the API reports no total to compare with", l.label))
+            }
             None => {}
         }
         if let (Some(asked), Some(first)) = (l.page_size_asked, l.first_page_rows)
@@ -307,7 +338,8 @@ fn completeness(c: &CompiledConnector, r: &SyncReport, store: &Store, sync_id: i
             );
         }
     }
-    let dups: Vec<_> = store.findings(sync_id)?.into_iter().filter(|f| f.kind == finding_kind::DUPLICATE_RESOURCE).collect();
+    let dups: Vec<_> =
+        store.findings(sync_id)?.into_iter().filter(|f| f.kind == finding_kind::DUPLICATE_RESOURCE).collect();
     if !dups.is_empty() {
         ch.note(Status::Fail, format!("{} id(s) repeated across pages, e.g. {}", dups.len(), dups[0].subject));
     }
@@ -335,14 +367,25 @@ fn coverage(c: &CompiledConnector, r: &SyncReport) -> Check {
             if fc.missing == total {
                 ch.note(
                     Status::Fail,
-                    format!("{}.{field}: the mapped path is absent from every row ({total}): a typo, or the wrong field", l.label),
+                    format!(
+                        "{} › {field}: the mapped path is absent from every row ({total}): a typo, or the wrong field",
+                        l.label
+                    ),
                 );
             } else if fc.present == 0 {
-                ch.note(Status::Warn, format!("{}.{field}: always null ({total} rows)", l.label));
-            } else if fc.present == total && fc.samples.len() == 1 && !fc.varied && total >= 5 && !constants.contains(field) {
-                ch.note(Status::Warn, format!("{}.{field}: the same value `{}` on all {total} rows", l.label, fc.samples[0]));
+                ch.note(Status::Warn, format!("{} › {field}: always null ({total} rows)", l.label));
+            } else if fc.present == total
+                && fc.samples.len() == 1
+                && !fc.varied
+                && total >= 5
+                && !constants.contains(field)
+            {
+                ch.note(
+                    Status::Warn,
+                    format!("{} › {field}: the same value `{}` on all {total} rows", l.label, fc.samples[0]),
+                );
             } else {
-                ch.note(Status::Pass, format!("{}.{field}: {share:.0}% non-null", l.label));
+                ch.note(Status::Pass, format!("{} › {field}: {share:.0}% non-null", l.label));
             }
         }
     }
@@ -357,8 +400,27 @@ fn coverage(c: &CompiledConnector, r: &SyncReport) -> Check {
     ch.finish("every mapped field is present in the data")
 }
 
-fn integrity(store: &Store, sync_id: i64) -> Result<Check, VerifyError> {
+/// State values that mean "not (yet) a real grant".
+const NOT_YET: &[&str] =
+    &["pending", "invited", "requested", "awaiting", "invitation_pending", "pending_approval", "proposed"];
+
+fn integrity(store: &Store, sync_id: i64, r: &SyncReport) -> Result<Check, VerifyError> {
     let mut ch = Check::new("integrity", W_INTEGRITY);
+    for g in &r.grants {
+        for (field, vals) in &g.coverage.states {
+            for (v, c) in vals {
+                if c.kept > 0 && NOT_YET.contains(&v.to_lowercase().as_str()) {
+                    ch.note(
+                        Status::Fail,
+                        format!(
+                            "{}: {} rows with `{field}: {v}` were counted as grants: pending invitations are not access; add `skip_if: \"item.{field} == '{v}'\"`",
+                            g.label, c.kept
+                        ),
+                    );
+                }
+            }
+        }
+    }
     let findings = store.findings(sync_id)?;
     let mut by_kind: BTreeMap<&str, Vec<String>> = BTreeMap::new();
     for f in &findings {
@@ -373,27 +435,44 @@ fn integrity(store: &Store, sync_id: i64) -> Result<Check, VerifyError> {
             _ => "other findings",
         };
         let status = if *kind == finding_kind::DUPLICATE_GRANT { Status::Warn } else { Status::Fail };
-        ch.note(status, format!("{} {what}: {}", list.len(), list.iter().take(10).cloned().collect::<Vec<_>>().join("; ")));
+        ch.note(
+            status,
+            format!("{} {what}: {}", list.len(), list.iter().take(10).cloned().collect::<Vec<_>>().join("; ")),
+        );
     }
     let counts = store.counts(sync_id)?;
     if by_kind.is_empty() {
         ch.note(
             Status::Pass,
-            format!("{} resources with unique ids; all {} grants point at synced principals and entitlements", counts.resources, counts.grants),
+            format!(
+                "{} resources with unique ids; all {} grants point at synced principals and entitlements",
+                counts.resources, counts.grants
+            ),
         );
     }
     Ok(ch.finish("ids are unique and every grant points at a synced principal and entitlement"))
 }
 
-fn stability(store: &Store, s1: i64, second: Result<(i64, SyncReport), (i64, EngineError)>) -> Result<Check, VerifyError> {
+fn stability(
+    store: &Store,
+    s1: i64,
+    second: Result<(i64, SyncReport), (i64, EngineError)>,
+) -> Result<Check, VerifyError> {
     let mut ch = Check::new("stability", W_STABILITY);
     match second {
         Err((_, e)) => ch.note(Status::Fail, format!("the second run failed: {e}")),
         Ok((s2, _)) => {
             let d = store.diff(s1, s2)?;
             let (a, b) = (store.counts(s1)?, store.counts(s2)?);
-            if d.resources_added.is_empty() && d.resources_removed.is_empty() && d.grants_added.is_empty() && d.grants_removed.is_empty() {
-                ch.note(Status::Pass, format!("two runs gave the same {} resources and {} grants", a.resources, a.grants));
+            if d.resources_added.is_empty()
+                && d.resources_removed.is_empty()
+                && d.grants_added.is_empty()
+                && d.grants_removed.is_empty()
+            {
+                ch.note(
+                    Status::Pass,
+                    format!("two runs gave the same {} resources and {} grants", a.resources, a.grants),
+                );
             } else {
                 ch.note(
                     Status::Fail,
@@ -414,14 +493,18 @@ fn stability(store: &Store, s1: i64, second: Result<(i64, SyncReport), (i64, Eng
                 }
             }
             if !d.resources_changed.is_empty() {
-                ch.note(Status::Warn, format!("{} resources changed between two runs seconds apart", d.resources_changed.len()));
+                ch.note(
+                    Status::Warn,
+                    format!("{} resources changed between two runs seconds apart", d.resources_changed.len()),
+                );
             }
         }
     }
     Ok(ch.finish("two runs gave the same ids and counts"))
 }
 
-const STATUS_WORDS: &[&str] = &["active", "status", "state", "enabled", "disabled", "suspended", "deleted", "locked", "inactive", "deactivated"];
+const STATUS_WORDS: &[&str] =
+    &["active", "status", "state", "enabled", "disabled", "suspended", "deleted", "locked", "inactive", "deactivated"];
 
 fn status_nhi(c: &CompiledConnector, store: &Store, sync_id: i64) -> Result<Check, VerifyError> {
     let mut ch = Check::new("status and NHI", W_STATUS);
@@ -441,28 +524,45 @@ fn status_nhi(c: &CompiledConnector, store: &Store, sync_id: i64) -> Result<Chec
                 ch.note(Status::Warn, format!("{}: status is not mapped: disabled accounts would look enabled", rt.id));
             } else {
                 let disabled = resources.iter().filter(|r| r.status != muster_model::Status::Enabled).count();
-                ch.note(Status::Pass, format!("{}: {disabled} of {} accounts not enabled, kept with their status", rt.id, resources.len()));
+                ch.note(
+                    Status::Pass,
+                    format!(
+                        "{}: {disabled} of {} accounts not enabled, kept with their status",
+                        rt.id,
+                        resources.len()
+                    ),
+                );
             }
             match rt.list.map.user.as_ref().and_then(|u| u.account_type.as_ref()) {
-                None => ch.note(Status::Warn, format!("{}: account_type is not mapped: service accounts are not told apart from people", rt.id)),
+                None => ch.note(
+                    Status::Warn,
+                    format!("{}: account_type is not mapped: service accounts are not told apart from people", rt.id),
+                ),
                 Some(_) => {
                     let svc = resources
                         .iter()
-                        .filter(|r| r.user.as_ref().and_then(|u| u.account_type) == Some(muster_model::AccountType::Service))
+                        .filter(|r| {
+                            r.user.as_ref().and_then(|u| u.account_type) == Some(muster_model::AccountType::Service)
+                        })
                         .count();
                     ch.note(Status::Pass, format!("{}: {svc} service accounts recognised", rt.id));
                 }
             }
         }
         if rt.has_trait(Trait::Secret) {
-            let leaked: Vec<&Resource> = resources
-                .iter()
-                .filter(|r| r.profile.iter().any(|(k, v)| looks_like_secret_value(k, v)))
-                .collect();
+            let leaked: Vec<&Resource> =
+                resources.iter().filter(|r| r.profile.iter().any(|(k, v)| looks_like_secret_value(k, v))).collect();
             if leaked.is_empty() {
                 ch.note(Status::Pass, format!("{}: {} credentials kept as metadata only", rt.id, resources.len()));
             } else {
-                ch.note(Status::Fail, format!("{}: {} records carry what looks like a secret value in their profile", rt.id, leaked.len()));
+                ch.note(
+                    Status::Fail,
+                    format!(
+                        "{}: {} records carry what looks like a secret value in their profile",
+                        rt.id,
+                        leaked.len()
+                    ),
+                );
             }
         }
     }
@@ -471,6 +571,7 @@ fn status_nhi(c: &CompiledConnector, store: &Store, sync_id: i64) -> Result<Chec
 
 fn looks_like_secret_value(key: &str, v: &serde_json::Value) -> bool {
     let k = key.to_lowercase();
-    let secretish = ["secret", "password", "token", "apikey", "api_key", "private"].iter().any(|w| k.contains(w)) && !k.contains("prefix");
+    let secretish = ["secret", "password", "token", "apikey", "api_key", "private"].iter().any(|w| k.contains(w))
+        && !k.contains("prefix");
     secretish && v.as_str().is_some_and(|s| s.len() >= 16)
 }

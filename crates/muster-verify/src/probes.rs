@@ -25,7 +25,14 @@ fn corrupt(a: &AuthConfig) -> AuthConfig {
         AuthConfig::ApiKeyHeader { header, prefix, .. } => AuthConfig::ApiKeyHeader { header, key: bad(), prefix },
         AuthConfig::ApiKeyQuery { param, .. } => AuthConfig::ApiKeyQuery { param, key: bad() },
         AuthConfig::OAuth2ClientCredentials { token_url, client_id, scopes, audience, client_auth, .. } => {
-            AuthConfig::OAuth2ClientCredentials { token_url, client_id, client_secret: bad(), scopes, audience, client_auth }
+            AuthConfig::OAuth2ClientCredentials {
+                token_url,
+                client_id,
+                client_secret: bad(),
+                scopes,
+                audience,
+                client_auth,
+            }
         }
         AuthConfig::OAuth2Password { token_url, client_id, client_secret, username, scopes, .. } => {
             AuthConfig::OAuth2Password { token_url, client_id, client_secret, username, password: bad(), scopes }
@@ -55,7 +62,9 @@ enum Probe {
 /// Requests without credentials and with corrupted ones must be refused.
 pub(crate) fn negative_auth(c: &CompiledConnector, env: &EnvFn, r1: &SyncReport, check: &mut Check) {
     let Some(rt) = c.resource_types.first() else { return };
-    let Some(rt_rows) = r1.resource_types.iter().find(|l| l.label == rt.id).and_then(|l| l.first_page_rows) else { return };
+    let Some(rt_rows) = r1.resource_types.iter().find(|l| l.label == rt.id).and_then(|l| l.first_page_rows) else {
+        return;
+    };
     let Ok(mut cfg) = sync::client_config(c, env) else { return };
     cfg.retry.max_attempts = 1;
     let spec_auth = rt.list.request.auth.clone().unwrap_or_else(|| c.http.auth.clone());
@@ -64,13 +73,15 @@ pub(crate) fn negative_auth(c: &CompiledConnector, env: &EnvFn, r1: &SyncReport,
     let Ok(client) = HttpClient::new(cfg) else { return };
     let Some(rt_) = runtime() else { return };
     let probe = |auth: AuthConfig| -> Probe {
-        let req = match sync::build_request(&rt.list.request, env, &vars, &TemplateCtx::default(), Some(Arc::new(auth))) {
+        let req = match sync::build_request(&rt.list.request, env, &vars, &TemplateCtx::default(), Some(Arc::new(auth)))
+        {
             Ok(r) => r,
             Err(e) => return Probe::Error(e.to_string()),
         };
         match rt_.block_on(client.send(&req)) {
             Ok(resp) => {
-                let rows = resp.json().ok().and_then(|b| map::rows(&b, rt.list.items.as_deref()).ok().map(<[Value]>::len));
+                let rows =
+                    resp.json().ok().and_then(|b| map::rows(&b, rt.list.items.as_deref()).ok().map(<[Value]>::len));
                 Probe::Status(resp.status, rows)
             }
             Err(e) if e.is_auth() || matches!(e.status(), Some(401 | 403)) => Probe::Refused(e.to_string()),
@@ -96,7 +107,9 @@ pub(crate) fn negative_auth(c: &CompiledConnector, env: &EnvFn, r1: &SyncReport,
         return;
     }
     match probe(AuthConfig::None) {
-        Probe::Status(s, _) if s == 401 || s == 403 => check.note(Status::Pass, format!("{first} without credentials is refused ({s})")),
+        Probe::Status(s, _) if s == 401 || s == 403 => {
+            check.note(Status::Pass, format!("{first} without credentials is refused ({s})"))
+        }
         Probe::Refused(_) => check.note(Status::Pass, format!("{first} without credentials is refused")),
         Probe::Status(s, rows) if (200..300).contains(&s) => {
             let anon = rows.unwrap_or(0) as u64;
@@ -106,26 +119,49 @@ pub(crate) fn negative_auth(c: &CompiledConnector, env: &EnvFn, r1: &SyncReport,
                     format!("{first} without credentials answers {s} with {anon} rows (vs {rt_rows} with credentials): the API serves a public subset to anonymous callers"),
                 );
             } else {
-                check.note(Status::Warn, format!("{first} without credentials answers {s}: the data may be public, or credentials are ignored"));
+                check.note(
+                    Status::Warn,
+                    format!(
+                        "{first} without credentials answers {s}: the data may be public, or credentials are ignored"
+                    ),
+                );
             }
         }
         Probe::Status(s, _) => check.note(Status::Pass, format!("{first} without credentials is refused ({s})")),
         Probe::Error(e) => check.note(Status::Warn, format!("probe without credentials could not run: {e}")),
     }
     match probe(corrupt(&real)) {
-        Probe::Status(s, _) if s == 401 || s == 403 => check.note(Status::Pass, format!("{first} with corrupted credentials is refused ({s})")),
-        Probe::Refused(_) => check.note(Status::Pass, format!("{first} with corrupted credentials is refused (by the token endpoint)")),
-        Probe::Status(s, _) if (200..300).contains(&s) => {
-            check.note(Status::Warn, format!("{first} with corrupted credentials answers {s}: the API does not check the credentials sent"))
+        Probe::Status(s, _) if s == 401 || s == 403 => {
+            check.note(Status::Pass, format!("{first} with corrupted credentials is refused ({s})"))
         }
+        Probe::Refused(_) => {
+            check.note(Status::Pass, format!("{first} with corrupted credentials is refused (by the token endpoint)"))
+        }
+        Probe::Status(s, _) if (200..300).contains(&s) => check.note(
+            Status::Warn,
+            format!("{first} with corrupted credentials answers {s}: the API does not check the credentials sent"),
+        ),
         Probe::Status(s, _) => check.note(Status::Pass, format!("{first} with corrupted credentials is refused ({s})")),
         Probe::Error(e) => check.note(Status::Warn, format!("probe with corrupted credentials could not run: {e}")),
     }
 }
 
 const SCOPE_NAMES: &[&str] = &[
-    "status", "state", "domain", "scope", "filter", "type", "account_id", "accountid", "deleted", "archived", "active",
-    "enabled", "visibility", "all", "limit_to",
+    "status",
+    "state",
+    "domain",
+    "scope",
+    "filter",
+    "type",
+    "account_id",
+    "accountid",
+    "deleted",
+    "archived",
+    "active",
+    "enabled",
+    "visibility",
+    "all",
+    "limit_to",
 ];
 const ALL_VALUES: &[&str] = &["all", "any", "*", "everything", "include_all"];
 
@@ -150,9 +186,12 @@ fn resolve<'a>(doc: &'a Value, v: &'a Value) -> &'a Value {
 
 fn widenings(doc: &Value, path_item: &Value, op: &Value) -> Vec<Widening> {
     let mut out = Vec::new();
-    let params = path_item.get("parameters").and_then(Value::as_array).into_iter().flatten().chain(
-        op.get("parameters").and_then(Value::as_array).into_iter().flatten(),
-    );
+    let params = path_item
+        .get("parameters")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .chain(op.get("parameters").and_then(Value::as_array).into_iter().flatten());
     for p in params {
         let p = resolve(doc, p);
         if p.get("in").and_then(Value::as_str) != Some("query") {
@@ -168,7 +207,8 @@ fn widenings(doc: &Value, path_item: &Value, op: &Value) -> Vec<Widening> {
             .map(|e| e.iter().filter_map(|v| v.as_str().map(str::to_string)).collect())
             .unwrap_or_default();
         let is_bool = schema.get("type").and_then(Value::as_str) == Some("boolean");
-        let include_like = lname.starts_with("include") || lname.starts_with("show") || lname.starts_with("with_") || lname == "all";
+        let include_like =
+            lname.starts_with("include") || lname.starts_with("show") || lname.starts_with("with_") || lname == "all";
         if is_bool && include_like {
             out.push(Widening { param: name.to_string(), value: "true".into() });
         } else if SCOPE_NAMES.contains(&lname.as_str()) || include_like {
@@ -212,7 +252,9 @@ pub(crate) fn under_sync(c: &CompiledConnector, env: &EnvFn, r1: &SyncReport, op
     };
     for rt in &c.resource_types {
         let Some(listing) = r1.resource_types.iter().find(|l| l.label == rt.id) else { continue };
-        let Ok(req) = sync::build_request(&rt.list.request, env, &vars, &TemplateCtx::default(), None) else { continue };
+        let Ok(req) = sync::build_request(&rt.list.request, env, &vars, &TemplateCtx::default(), None) else {
+            continue;
+        };
         let Some((_, item, op)) = paths.iter().find_map(|(t, item)| {
             let op = item.get("get")?;
             path_matches(t, &req.path).then_some((t, item, op))
@@ -221,13 +263,22 @@ pub(crate) fn under_sync(c: &CompiledConnector, env: &EnvFn, r1: &SyncReport, op
         };
         for w in widenings(doc, item, op) {
             if req.query.iter().any(|(k, _)| k == &w.param) {
-                check.note(Status::Pass, format!("{}: the connector already sets `{}={}`", rt.id, w.param, rt_query_value(&req, &w.param)));
+                check.note(
+                    Status::Pass,
+                    format!("{}: the connector already sets `{}={}`", rt.id, w.param, rt_query_value(&req, &w.param)),
+                );
                 continue;
             }
             let mut probe = req.clone();
-            probe.auth = rt.list.request.auth.as_ref().and_then(|a| sync::auth_config(a, env, "auth").ok()).map(Arc::new);
+            probe.auth =
+                rt.list.request.auth.as_ref().and_then(|a| sync::auth_config(a, env, "auth").ok()).map(Arc::new);
             probe.query.push((w.param.clone(), w.value.clone()));
-            let mut pager = client.paginate(probe, sync::pagination(&rt.list.pagination), rt.list.items.clone(), format!("{} probe", rt.id));
+            let mut pager = client.paginate(
+                probe,
+                sync::pagination(&rt.list.pagination),
+                rt.list.items.clone(),
+                format!("{} probe", rt.id),
+            );
             let mut rows = 0u64;
             let result = rt_.block_on(async {
                 while let Some(page) = pager.next_page().await? {
@@ -258,9 +309,70 @@ pub(crate) fn under_sync(c: &CompiledConnector, env: &EnvFn, r1: &SyncReport, op
         }
     }
     if check.evidence.is_empty() {
-        check.note(Status::Pass, "the OpenAPI document shows no scoping parameter with an \"all\" value on the listed operations");
+        check.note(
+            Status::Pass,
+            "the OpenAPI document shows no scoping parameter with an \"all\" value on the listed operations",
+        );
     }
     check
+}
+
+/// A listing that ended after one page shorter than the page size asked for either holds everything, or
+/// met a server that silently clamps its page size. Fetch the next page to tell which.
+pub(crate) fn clamped_first_pages(c: &CompiledConnector, env: &EnvFn, r1: &SyncReport, check: &mut Check) {
+    let Ok(cfg) = sync::client_config(c, env) else { return };
+    let Ok(vars) = sync::resolve_vars(c, env) else { return };
+    let Ok(client) = HttpClient::new(cfg) else { return };
+    let Some(rt_) = runtime() else { return };
+    for rt in &c.resource_types {
+        let Some(l) = r1.resource_types.iter().find(|l| l.label == rt.id) else { continue };
+        let (Some(asked), Some(first)) = (l.page_size_asked, l.first_page_rows) else { continue };
+        if l.pages != 1 || first == 0 || first >= asked || l.truncated {
+            continue;
+        }
+        let Ok(mut req) = sync::build_request(&rt.list.request, env, &vars, &TemplateCtx::default(), None) else {
+            continue;
+        };
+        req.auth = rt.list.request.auth.as_ref().and_then(|a| sync::auth_config(a, env, "auth").ok()).map(Arc::new);
+        use muster_spec::schema::Pagination as P;
+        match &rt.list.pagination {
+            P::Offset { offset_param, limit_param, limit, start, .. } => {
+                req.set_query(offset_param.as_deref().unwrap_or("offset"), (start.unwrap_or(0) + first).to_string());
+                req.set_query(limit_param.as_deref().unwrap_or("limit"), limit.unwrap_or(100).to_string());
+            }
+            P::Page { page_param, size_param, size, start, .. } => {
+                req.set_query(page_param.as_deref().unwrap_or("page"), (start.unwrap_or(1) + 1).to_string());
+                if let (Some(sp), Some(sz)) = (size_param, size) {
+                    req.set_query(sp, sz.to_string());
+                }
+            }
+            _ => continue,
+        }
+        let rows = rt_
+            .block_on(client.send(&req))
+            .ok()
+            .filter(|r| r.is_success())
+            .and_then(|r| r.json().ok())
+            .and_then(|b| map::rows(&b, rt.list.items.as_deref()).ok().map(<[Value]>::len))
+            .unwrap_or(0);
+        if rows > 0 {
+            check.note(
+                Status::Fail,
+                format!(
+                    "{}: asked for {asked} per page, got {first}, and stopped; the next page holds {rows} more rows: the server clamps its page size to {first}; set the page size to {first}",
+                    rt.id
+                ),
+            );
+        } else {
+            check.note(
+                Status::Pass,
+                format!(
+                    "{}: one short page ({first} < {asked}); the next page is empty, so the listing is complete",
+                    rt.id
+                ),
+            );
+        }
+    }
 }
 
 fn rt_query_value(req: &muster_http::Request, name: &str) -> String {

@@ -108,7 +108,8 @@ fn demo_syncs_exactly_the_demo_data() {
     let out = muster(&["demo", "--quiet"], tmp.path());
     assert_eq!(out.status.code(), Some(0), "{}", text(&out));
     let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(stdout.contains("summary of sync #1"), "{stdout}");
+    assert!(stdout.contains("summary of sync #1 (trust score 100/100)"), "{stdout}");
+    assert!(tmp.path().join("muster-demo/report.html").exists());
     for f in ["openapi.json", "connector.yaml", "muster.db"] {
         assert!(tmp.path().join("muster-demo").join(f).exists(), "{f}");
     }
