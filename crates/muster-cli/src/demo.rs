@@ -124,6 +124,14 @@ pub fn demo(a: DemoArgs) -> anyhow::Result<i32> {
             eprintln!("error: the demo sync failed: {error}");
             return Ok(EXIT_FAILURE);
         }
+        SyncOutcome::Held(held) => {
+            let (info, _, issues) = *held;
+            eprintln!("sync #{} is held by the drift guard (an earlier demo store is in {}):", info.id, db.display());
+            for i in issues {
+                eprintln!("  - {}", i.message);
+            }
+            return Ok(crate::EXIT_HELD);
+        }
     };
 
     // summary

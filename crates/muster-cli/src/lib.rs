@@ -3,6 +3,7 @@
 
 mod check;
 mod demo;
+mod govern;
 mod sync;
 mod util;
 mod verify;
@@ -18,7 +19,7 @@ pub const EXIT_HELD: i32 = 4;
 
 /// Muster: identity connectors as reviewed YAML — draft, check, test, approve, sync, govern.
 #[derive(Parser, Debug)]
-#[command(name = "muster", version, about, long_about = None, propagate_version = true)]
+#[command(name = "muster", version, about, long_about = None)]
 #[command(
     after_help = "Exit codes: 0 ok, 1 failure, 2 usage or configuration error, 3 verification failed, 4 held by the drift guard."
 )]
@@ -53,6 +54,16 @@ pub enum Command {
     /// Run the built-in demo end to end: a local Acme API, its connector, check, tests and a sync into
     /// ./muster-demo/muster.db. `--api-only` serves the API alone for trying other commands.
     Demo(demo::DemoArgs),
+    /// The connector registry: add versions, see their history, diff them semantically.
+    Registry(govern::RegistryArgs),
+    /// Approve a tested version for production (needs a passing, recent trust report for that exact hash).
+    Approve(govern::ApproveArgs),
+    /// Reject a version, with a reason (revokes its approval).
+    Reject(govern::RejectArgs),
+    /// The tamper-evident audit log: `log` and `verify`.
+    Audit(govern::AuditArgs),
+    /// Every connector with its latest version, approval state, last trust score, last sync and holds.
+    Status(govern::StatusArgs),
 }
 
 /// Run the CLI with the process arguments; returns the exit code.
@@ -77,6 +88,11 @@ pub fn run(cli: Cli) -> i32 {
         Command::Inspect(a) => sync::inspect(a),
         Command::Diff(a) => sync::diff(a),
         Command::Demo(a) => demo::demo(a),
+        Command::Registry(a) => govern::registry(a),
+        Command::Approve(a) => govern::approve(a),
+        Command::Reject(a) => govern::reject(a),
+        Command::Audit(a) => govern::audit(a),
+        Command::Status(a) => govern::status(a),
     };
     match result {
         Ok(code) => code,
@@ -92,3 +108,12 @@ pub fn run(cli: Cli) -> i32 {
 
 /// A file argument.
 pub(crate) type FileArg = PathBuf;
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn cli_definition_is_consistent() {
+        use clap::CommandFactory;
+        super::Cli::command().debug_assert();
+    }
+}

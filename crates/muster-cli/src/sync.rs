@@ -1,7 +1,7 @@
 use crate::check::load;
-use crate::{EXIT_CONFIG, EXIT_FAILURE, EXIT_OK, FileArg};
+use crate::{EXIT_CONFIG, EXIT_FAILURE, EXIT_HELD, EXIT_OK, FileArg};
 use anyhow::Context as _;
-use clap::{Args, ValueEnum};
+use clap::{Args, Subcommand, ValueEnum};
 use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
 use muster_engine::sync::{EnvFn, Progress, SyncOptions, SyncReport};
 use muster_spec::CompiledConnector;
@@ -20,9 +20,16 @@ pub fn now() -> String {
 }
 
 #[derive(Args, Debug)]
+#[command(args_conflicts_with_subcommands = true)]
 pub struct SyncArgs {
-    /// The connector file.
-    pub file: FileArg,
+    #[command(subcommand)]
+    pub action: Option<SyncAction>,
+    /// The connector file. With --approved and no file, the approved version from the registry runs.
+    pub file: Option<FileArg>,
+    /// Production mode: run only the version of this connector (its app name) that was approved; a spec
+    /// whose hash differs, or a base URL other than the one tested, is refused with the changes since.
+    #[arg(long, value_name = "NAME")]
+    pub approved: Option<String>,
     /// The store (SQLite file). Created if missing.
     #[arg(long, default_value = DEFAULT_DB)]
     pub db: PathBuf,
@@ -32,6 +39,28 @@ pub struct SyncArgs {
     /// Print a JSON summary instead of text.
     #[arg(long)]
     pub json: bool,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum SyncAction {
+    /// Make a sync held by the drift guard current, after reviewing what it drops (audited).
+    Accept {
+        /// The held sync's id (see `muster status` or `muster inspect syncs`).
+        id: i64,
+        /// Who accepts it: "Name <email>".
+        #[arg(long = "as", value_name = "WHO")]
+        actor: String,
+        /// Why the drop is real.
+        #[arg(long, default_value = "")]
+        comment: String,
+        #[arg(long, default_value = DEFAULT_DB)]
+        db: PathBuf,
+    },
+}
+
+/// The acting person, for audit entries of commands that take no `--as`.
+pub fn actor() -> String {
+    std::env::var("MUSTER_USER").or_else(|_| std::env::var("USER")).unwrap_or_else(|_| "unknown".into())
 }
 
 /// Progress bars per listing: pages, records, records/s.
@@ -87,7 +116,13 @@ impl Progress for Bars {
 /// Outcome of running a connector into the store.
 pub enum SyncOutcome {
     Done(Box<(SyncInfo, SyncReport)>),
-    Failed { sync_id: i64, error: String, config: bool },
+    /// Complete but held by the drift guard: stored, not current.
+    Held(Box<(SyncInfo, SyncReport, Vec<muster_govern::drift::DriftIssue>)>),
+    Failed {
+        sync_id: i64,
+        error: String,
+        config: bool,
+    },
 }
 
 /// Run a connector into `store`, marking the sync completed or failed. Ctrl-C stops it (failed, previous
@@ -97,13 +132,42 @@ pub fn sync_into(store: &mut Store, c: &CompiledConnector, env: &EnvFn, quiet: b
     let cancel = opts.cancel.clone();
     let _guard = CtrlC::install(cancel.clone());
     let bars = Bars::new(quiet);
+    let current = store.current_sync(&c.name)?;
+    store.audit(&now(), &actor(), "sync.start", &c.name, &serde_json::json!({ "version": c.spec_hash }))?;
     let mut writer = store.begin_sync(&c.name, &c.spec_hash, &now()).context("cannot start a sync in the store")?;
     let sync_id = writer.id();
     let result = muster_engine::sync::run(c, env, &mut writer, &opts, &bars);
     match result {
         Ok(report) => {
-            let info = writer.finish(&now()).context("cannot complete the sync in the store")?;
-            Ok(SyncOutcome::Done(Box::new((info, report))))
+            let issues = match &current {
+                Some(cur) => muster_govern::drift::evaluate(&cur.counts, &writer.counts()?, &c.drift),
+                None => Vec::new(),
+            };
+            let report_json = serde_json::to_string(&report)?;
+            if issues.is_empty() {
+                let info = writer.finish(&now()).context("cannot complete the sync in the store")?;
+                store.save_sync_report(info.id, &report_json)?;
+                store.audit(
+                    &now(),
+                    &actor(),
+                    "sync.end",
+                    &c.name,
+                    &serde_json::json!({ "sync": info.id, "status": "completed", "resources": info.counts.resources, "grants": info.counts.grants }),
+                )?;
+                Ok(SyncOutcome::Done(Box::new((info, report))))
+            } else {
+                let reason = issues.iter().map(|i| i.message.clone()).collect::<Vec<_>>().join("; ");
+                let info = writer.finish_held(&now(), &reason).context("cannot store the held sync")?;
+                store.save_sync_report(info.id, &report_json)?;
+                store.audit(
+                    &now(),
+                    &actor(),
+                    "sync.hold",
+                    &c.name,
+                    &serde_json::json!({ "sync": info.id, "reason": reason }),
+                )?;
+                Ok(SyncOutcome::Held(Box::new((info, report, issues))))
+            }
         }
         Err(e) => {
             let config = e.is_config();
@@ -113,6 +177,13 @@ pub fn sync_into(store: &mut Store, c: &CompiledConnector, env: &EnvFn, quiet: b
                 e.to_string()
             };
             writer.fail(&now(), &msg).context("cannot record the failed sync")?;
+            store.audit(
+                &now(),
+                &actor(),
+                "sync.end",
+                &c.name,
+                &serde_json::json!({ "sync": sync_id, "status": "failed", "error": msg }),
+            )?;
             Ok(SyncOutcome::Failed { sync_id, error: msg, config })
         }
     }
@@ -151,18 +222,107 @@ pub fn open_store(db: &Path) -> anyhow::Result<Store> {
 }
 
 pub fn sync(a: SyncArgs) -> anyhow::Result<i32> {
-    let Some((c, _)) = load(&a.file) else { return Ok(EXIT_CONFIG) };
+    if let Some(SyncAction::Accept { id, actor, comment, db }) = a.action {
+        return accept(id, &actor, &comment, &db);
+    }
     let mut store = open_store(&a.db)?;
+    let loaded = match (&a.file, &a.approved) {
+        (Some(f), _) => load(f),
+        (None, Some(name)) => {
+            match store.approved(name)?.and_then(|d| store.version(name, &d.spec_hash).ok().flatten()) {
+                Some(v) => {
+                    let checked = muster_spec::check(
+                        &v.source,
+                        &format!("registry:{name}@{}", muster_govern::short(&v.spec_hash)),
+                    );
+                    checked.connector.map(|c| (c, v.source.clone()))
+                }
+                None => {
+                    eprintln!("error: `{name}` has no approved version in {}; see `muster status`", a.db.display());
+                    return Ok(EXIT_CONFIG);
+                }
+            }
+        }
+        (None, None) => {
+            eprintln!("error: give a connector FILE, or --approved NAME to run the approved version");
+            return Ok(EXIT_CONFIG);
+        }
+    };
+    let Some((c, _)) = loaded else { return Ok(EXIT_CONFIG) };
     let env = |n: &str| std::env::var(n).ok();
+    if let Some(name) = &a.approved {
+        if name != &c.name {
+            eprintln!("error: the file is connector `{}`, not `{name}`", c.name);
+            return Ok(EXIT_CONFIG);
+        }
+        let base = match muster_engine::sync::client_config(&c, &env) {
+            Ok(cfg) => cfg.base_url,
+            Err(e) => {
+                eprintln!("error: {e}");
+                return Ok(EXIT_CONFIG);
+            }
+        };
+        if let Err(e) = muster_govern::gate(&store, &c, &base) {
+            store.audit(
+                &now(),
+                &actor(),
+                "sync.refused",
+                &c.name,
+                &serde_json::json!({ "version": c.spec_hash, "reason": e.to_string() }),
+            )?;
+            eprintln!("error: production gate: {e}");
+            return Ok(EXIT_CONFIG);
+        }
+    }
+    let previous = store.current_sync(&c.name)?;
     match sync_into(&mut store, &c, &env, a.quiet || a.json)? {
         SyncOutcome::Done(done) => {
             let (info, report) = *done;
+            let drift = coverage_drift(&store, previous.as_ref().map(|p| p.id), &report);
             if a.json {
-                println!("{}", serde_json::to_string_pretty(&serde_json::json!({ "sync": info, "report": report }))?);
+                println!(
+                    "{}",
+                    serde_json::to_string_pretty(
+                        &serde_json::json!({ "sync": info, "report": report, "coverage_drift": drift })
+                    )?
+                );
             } else {
                 print_sync_summary(&info, &report);
+                for d in &drift {
+                    println!("  coverage drift: {d}");
+                }
             }
             Ok(EXIT_OK)
+        }
+        SyncOutcome::Held(held) => {
+            let (info, report, issues) = *held;
+            if a.json {
+                println!(
+                    "{}",
+                    serde_json::to_string_pretty(
+                        &serde_json::json!({ "sync": info, "report": report, "held": issues })
+                    )?
+                );
+            }
+            eprintln!("sync #{} of {} is HELD by the drift guard: it is stored but not current.", info.id, c.name);
+            for i in &issues {
+                eprintln!("  - {}", i.message);
+            }
+            if let Some(p) = &previous {
+                eprintln!(
+                    "  the previous snapshot (sync #{}) stays current; compare: muster diff {} {} --db {}",
+                    p.id,
+                    p.id,
+                    info.id,
+                    a.db.display()
+                );
+            }
+            eprintln!(
+                "  if the loss is real: muster sync accept {} --as \"Name <email>\" --db {}",
+                info.id,
+                a.db.display()
+            );
+            Ok(EXIT_HELD)
         }
         SyncOutcome::Failed { sync_id, error, config } => {
             if a.json {
@@ -177,6 +337,55 @@ pub fn sync(a: SyncArgs) -> anyhow::Result<i32> {
             Ok(if config { EXIT_CONFIG } else { EXIT_FAILURE })
         }
     }
+}
+
+fn accept(id: i64, who: &str, comment: &str, db: &Path) -> anyhow::Result<i32> {
+    let mut store = open_store(db)?;
+    match store.accept_held(id) {
+        Ok(info) => {
+            store.audit(
+                &now(),
+                who,
+                "sync.accept",
+                &info.connector,
+                &serde_json::json!({ "sync": id, "comment": comment }),
+            )?;
+            println!("sync #{id} of {} accepted by {who}; it is now the current snapshot", info.connector);
+            Ok(EXIT_OK)
+        }
+        Err(muster_store::StoreError::NotRunning { status, .. }) => {
+            eprintln!("error: sync #{id} is {status}, not held; only held syncs can be accepted");
+            Ok(EXIT_CONFIG)
+        }
+        Err(muster_store::StoreError::SyncNotFound { .. }) => {
+            eprintln!("error: no sync #{id} in {}", db.display());
+            Ok(EXIT_CONFIG)
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// Mapped fields whose non-null share fell sharply since the previous sync.
+fn coverage_drift(store: &Store, previous: Option<i64>, report: &SyncReport) -> Vec<String> {
+    let Some(prev) = previous.and_then(|p| store.sync_report(p).ok().flatten()) else { return Vec::new() };
+    let Ok(prev) = serde_json::from_str::<SyncReport>(&prev) else { return Vec::new() };
+    let share = |f: &muster_engine::map::FieldCount| {
+        let t = f.present + f.null + f.missing;
+        if t == 0 { None } else { Some(f.present as f64 / t as f64) }
+    };
+    let mut out = Vec::new();
+    for l in &report.resource_types {
+        let Some(pl) = prev.resource_types.iter().find(|p| p.label == l.label) else { continue };
+        for (field, fc) in &l.coverage.fields {
+            let (Some(now_s), Some(before)) = (share(fc), pl.coverage.fields.get(field).and_then(share)) else {
+                continue;
+            };
+            if before - now_s >= 0.25 {
+                out.push(format!("{}.{field}: {:.0}% non-null, was {:.0}%", l.label, now_s * 100.0, before * 100.0));
+            }
+        }
+    }
+    out
 }
 
 pub fn print_sync_summary(info: &SyncInfo, report: &SyncReport) {

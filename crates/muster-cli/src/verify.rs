@@ -54,6 +54,13 @@ pub fn live(a: TestArgs) -> anyhow::Result<i32> {
             &json,
         )
         .context("cannot keep the trust report in the store")?;
+    store.audit(
+        &report.created_at,
+        &crate::sync::actor(),
+        "test",
+        &report.connector,
+        &serde_json::json!({ "version": report.spec_hash, "report": id, "score": report.score, "passed": report.passed, "base_url": report.base_url }),
+    )?;
     if let Some(p) = &a.report {
         std::fs::write(p, &json).with_context(|| format!("cannot write {}", p.display()))?;
     }

@@ -682,11 +682,16 @@ impl<'a> Engine<'a> {
         let label = format!("{}.{} grants", rt.id, e.slug);
         let pages = AtomicU64::new(0);
         let records = AtomicU64::new(0);
+        // The sum of the per-resource totals, while every listing reports one.
+        let total_sum = AtomicU64::new(0);
+        let all_totals = AtomicBool::new(true);
         let concurrency = self.c.http.rate_limit.max_concurrency.max(1) as usize;
         let one = |res: &'r Value| {
             let label = &label;
             let pages = &pages;
             let records = &records;
+            let total_sum = &total_sum;
+            let all_totals = &all_totals;
             async move {
                 self.check_cancel()?;
                 let rid = res.get("id").and_then(text).unwrap_or_default();
@@ -705,6 +710,14 @@ impl<'a> Engine<'a> {
                 let mut row_base = 0;
                 while let Some(page) = pager.next_page().await? {
                     self.check_cancel()?;
+                    if page.number == 1 {
+                        match page.total {
+                            Some(t) => {
+                                total_sum.fetch_add(t, Ordering::Relaxed);
+                            }
+                            None => all_totals.store(false, Ordering::Relaxed),
+                        }
+                    }
                     let rows = map::rows(&page.body, g.items.as_deref()).map_err(|m| EngineError::Response {
                         context: format!("{sub}: page {} ({})", page.number, page.url),
                         message: m,
@@ -741,6 +754,9 @@ impl<'a> Engine<'a> {
         rep.pages = pages.load(Ordering::Relaxed);
         rep.requests = rep.pages;
         rep.records = records.load(Ordering::Relaxed);
+        if !resources.is_empty() && all_totals.load(Ordering::Relaxed) && self.opts.limit_per_type.is_none() {
+            rep.api_total = Some(total_sum.load(Ordering::Relaxed));
+        }
         self.progress.done(&label, rep.records);
         Ok(rep)
     }

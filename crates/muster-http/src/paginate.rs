@@ -509,5 +509,5 @@ fn shorten(s: &str, max: usize) -> String {
 /// as a possible clamp and the next page is fetched to be sure: one extra request at worst, never a silently
 /// truncated listing.
 fn short_page(n: u64, asked: u64) -> bool {
-    n < asked && !(n >= 10 && n % 10 == 0)
+    n < asked && !(n >= 10 && n.is_multiple_of(10))
 }

@@ -21,6 +21,7 @@ pub struct CompiledConnector {
     pub http: HttpSourceC,
     pub resource_types: Vec<ResourceTypeC>,
     pub tests: Vec<schema::TestCase>,
+    pub drift: DriftC,
     /// `sha256:` + hex of the canonical spec (secret values are `${VAR}` names, so never part of it).
     pub spec_hash: String,
     raw: Connector,
@@ -49,6 +50,21 @@ impl CompiledConnector {
             }
         }
         out
+    }
+}
+
+/// Drift guard thresholds (fractions of 1).
+#[derive(Debug, Clone)]
+pub struct DriftC {
+    pub enabled: bool,
+    pub max_drop: f64,
+    pub max_grant_drop: f64,
+    pub per_type: Vec<(String, f64)>,
+}
+
+impl DriftC {
+    pub fn for_type(&self, t: &str) -> f64 {
+        self.per_type.iter().find(|(k, _)| k == t).map(|(_, v)| *v).unwrap_or(self.max_drop)
     }
 }
 
@@ -376,6 +392,7 @@ impl<'a> Compiler<'a> {
         for (i, t) in raw.tests.iter().enumerate() {
             self.test_case(i, t, raw);
         }
+        let drift = self.drift(raw);
         let mut names = HashSet::new();
         for (i, t) in raw.tests.iter().enumerate() {
             if !names.insert(t.name.as_str()) {
@@ -400,7 +417,44 @@ impl<'a> Compiler<'a> {
         if self.diags.iter().any(Diagnostic::is_error) {
             return None;
         }
-        Some(CompiledConnectorParts { vars, http, types })
+        Some(CompiledConnectorParts { vars, http, types, drift })
+    }
+
+    fn drift(&mut self, raw: &Connector) -> DriftC {
+        let d = raw.drift_guard.clone();
+        let pct = |c: &mut Self, v: Option<f64>, ptr: &str| -> Option<f64> {
+            let v = v?;
+            if !(0.0..=100.0).contains(&v) {
+                c.push(Diagnostic::error("M0404", format!("{v} is not a percentage between 0 and 100")), ptr);
+                return None;
+            }
+            Some(v / 100.0)
+        };
+        let max_drop =
+            pct(self, d.as_ref().and_then(|d| d.max_drop_percent), "/drift_guard/max_drop_percent").unwrap_or(0.10);
+        let max_grant_drop =
+            pct(self, d.as_ref().and_then(|d| d.max_grant_drop_percent), "/drift_guard/max_grant_drop_percent")
+                .unwrap_or(max_drop);
+        let mut per_type = Vec::new();
+        if let Some(d) = &d {
+            for (t, v) in &d.per_type {
+                let ptr = format!("/drift_guard/per_type/{}", escape(t));
+                if !self.type_ids.contains(t) {
+                    let hint = match did_you_mean(t, self.type_ids.iter().map(String::as_str)) {
+                        Some(s) => format!("did you mean `{s}`?"),
+                        None => format!("defined resource types: {}", self.type_ids.join(", ")),
+                    };
+                    self.push_at_key(
+                        Diagnostic::error("M0301", format!("undefined resource type `{t}`")).with_hint(hint),
+                        &ptr,
+                    );
+                }
+                if let Some(p) = pct(self, Some(*v), &ptr) {
+                    per_type.push((t.clone(), p));
+                }
+            }
+        }
+        DriftC { enabled: d.as_ref().and_then(|d| d.enabled).unwrap_or(true), max_drop, max_grant_drop, per_type }
     }
 
     fn template(&mut self, s: &str, ptr: &str, allow_vars: bool) -> Option<Template> {
@@ -1323,6 +1377,7 @@ pub(crate) struct CompiledConnectorParts {
     pub vars: IndexMap<String, Template>,
     pub http: HttpSourceC,
     pub types: Vec<ResourceTypeC>,
+    pub drift: DriftC,
 }
 
 pub(crate) fn assemble(raw: Connector, parts: CompiledConnectorParts, spec_hash: String) -> CompiledConnector {
@@ -1334,6 +1389,7 @@ pub(crate) fn assemble(raw: Connector, parts: CompiledConnectorParts, spec_hash:
         http: parts.http,
         resource_types: parts.types,
         tests: raw.tests.clone(),
+        drift: parts.drift,
         spec_hash,
         raw,
     }

@@ -32,6 +32,28 @@ pub struct Connector {
     /// Offline tests: a fixture response in, expected records out. Run with `muster test --offline`.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub tests: Vec<TestCase>,
+    /// The drift guard: a sync that would remove more than a share of the resources or grants of the
+    /// current snapshot is stored but held, not made current, until a person accepts it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub drift_guard: Option<DriftGuardSpec>,
+}
+
+/// Drift guard thresholds. A resource type that would become empty is always held.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct DriftGuardSpec {
+    /// Set to false to turn the guard off for this connector. Default true.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub enabled: Option<bool>,
+    /// Largest share of any resource type's resources a sync may remove, in percent. Default 10.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_drop_percent: Option<f64>,
+    /// Largest share of the grants a sync may remove, in percent. Default: `max_drop_percent`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_grant_drop_percent: Option<f64>,
+    /// Per resource type thresholds, in percent, overriding `max_drop_percent`.
+    #[serde(default, skip_serializing_if = "IndexMap::is_empty")]
+    pub per_type: IndexMap<String, f64>,
 }
 
 /// The application a connector reads.

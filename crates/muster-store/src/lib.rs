@@ -12,12 +12,14 @@
 //! running syncs whose lock nobody holds, so opening the store while another process syncs is safe.
 
 mod error;
+mod governance;
 mod read;
 mod reports;
 mod schema;
 mod writer;
 
 pub use error::StoreError;
+pub use governance::{AuditEntry, AuditProblem, DecisionRow, VersionRow};
 pub use reports::TrustReportRow;
 pub use writer::SyncWriter;
 
@@ -46,6 +48,8 @@ pub enum SyncStatus {
     Failed,
     /// The process writing it ended without finishing; found at a later open, its records were discarded.
     Abandoned,
+    /// Complete, but held by the drift guard: not current until a person accepts it.
+    Held,
 }
 
 impl SyncStatus {
@@ -55,6 +59,7 @@ impl SyncStatus {
             SyncStatus::Completed => "completed",
             SyncStatus::Failed => "failed",
             SyncStatus::Abandoned => "abandoned",
+            SyncStatus::Held => "held",
         }
     }
 
@@ -64,6 +69,7 @@ impl SyncStatus {
             "completed" => Some(SyncStatus::Completed),
             "failed" => Some(SyncStatus::Failed),
             "abandoned" => Some(SyncStatus::Abandoned),
+            "held" => Some(SyncStatus::Held),
             _ => None,
         }
     }
@@ -148,6 +154,10 @@ pub struct Store {
 impl Store {
     pub(crate) fn conn(&self) -> &Connection {
         &self.conn
+    }
+
+    pub(crate) fn conn_mut(&mut self) -> &mut Connection {
+        &mut self.conn
     }
 }
 

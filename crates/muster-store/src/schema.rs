@@ -106,6 +106,46 @@ CREATE TABLE trust_reports (
 );
 CREATE INDEX trust_reports_by_connector ON trust_reports (connector, spec_hash, id);
 "#,
+    // 3: governance: connector versions, approval decisions, the hash-chained audit log, sync reports.
+    r#"
+CREATE TABLE connector_versions (
+    id          INTEGER PRIMARY KEY AUTOINCREMENT,
+    connector   TEXT NOT NULL,
+    spec_hash   TEXT NOT NULL,
+    canonical   TEXT NOT NULL,
+    source      TEXT NOT NULL,
+    author      TEXT NOT NULL,
+    message     TEXT NOT NULL,
+    created_at  TEXT NOT NULL,
+    UNIQUE (connector, spec_hash)
+);
+CREATE TABLE decisions (
+    id          INTEGER PRIMARY KEY AUTOINCREMENT,
+    connector   TEXT NOT NULL,
+    spec_hash   TEXT NOT NULL,
+    decision    TEXT NOT NULL,
+    actor       TEXT NOT NULL,
+    comment     TEXT NOT NULL,
+    report_id   INTEGER,
+    base_url    TEXT,
+    created_at  TEXT NOT NULL
+);
+CREATE INDEX decisions_by_connector ON decisions (connector, id);
+CREATE TABLE audit_log (
+    seq         INTEGER PRIMARY KEY,
+    at          TEXT NOT NULL,
+    actor       TEXT NOT NULL,
+    action      TEXT NOT NULL,
+    subject     TEXT NOT NULL,
+    detail      TEXT NOT NULL,
+    prev_hash   TEXT NOT NULL,
+    hash        TEXT NOT NULL
+);
+CREATE TABLE sync_reports (
+    sync_id     INTEGER PRIMARY KEY REFERENCES syncs (id),
+    report      TEXT NOT NULL
+);
+"#,
 ];
 
 /// The schema version this build writes.

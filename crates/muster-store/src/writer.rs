@@ -115,6 +115,21 @@ impl<'a> SyncWriter<'a> {
     /// Record the dangling-reference findings, store the counts and mark the sync `completed`, all in one
     /// transaction: from its commit on, this sync is its connector's current snapshot.
     pub fn finish(self, finished_at: &str) -> Result<SyncInfo, StoreError> {
+        self.finish_as("completed", finished_at, None)
+    }
+
+    /// Like [`finish`](Self::finish), but the sync is kept `held`: stored in full, not current, until a
+    /// person accepts it ([`Store::accept_held`]). `reason` says what it would lose.
+    pub fn finish_held(self, finished_at: &str, reason: &str) -> Result<SyncInfo, StoreError> {
+        self.finish_as("held", finished_at, Some(reason))
+    }
+
+    /// Counts of what this sync has written so far (before it finishes), e.g. for a drift guard.
+    pub fn counts(&self) -> Result<crate::Counts, StoreError> {
+        crate::read::live_counts(&self.store.conn, self.id, &self.store.path)
+    }
+
+    fn finish_as(self, status: &str, finished_at: &str, error: Option<&str>) -> Result<SyncInfo, StoreError> {
         let id = self.id;
         let path = &self.store.path;
         let tx = self.store.conn.transaction().map_err(db(path))?;
@@ -125,8 +140,8 @@ impl<'a> SyncWriter<'a> {
         let by_type = serde_json::to_string(&counts.by_type)
             .map_err(|e| StoreError::corrupt(path, format!("cannot encode counts: {e}")))?;
         tx.execute(
-            "UPDATE syncs SET status = 'completed', finished_at = ?2, n_resource_types = ?3, \
-             n_resources = ?4, n_entitlements = ?5, n_grants = ?6, n_findings = ?7, by_type = ?8 \
+            "UPDATE syncs SET status = ?9, finished_at = ?2, n_resource_types = ?3, \
+             n_resources = ?4, n_entitlements = ?5, n_grants = ?6, n_findings = ?7, by_type = ?8, error = ?10 \
              WHERE id = ?1 AND status = 'running'",
             params![
                 id,
@@ -136,7 +151,9 @@ impl<'a> SyncWriter<'a> {
                 counts.entitlements as i64,
                 counts.grants as i64,
                 counts.findings as i64,
-                by_type
+                by_type,
+                status,
+                error
             ],
         )
         .map_err(db(path))?;

@@ -247,6 +247,7 @@ mod demo;
 mod generic;
 mod openapi;
 mod server;
+mod traps;
 mod util;
 
 pub use demo::{
@@ -257,3 +258,8 @@ pub use generic::{
 };
 pub use openapi::demo_openapi;
 pub use server::{REQUEST_LOG_CAP, RequestLogEntry, TestServer};
+pub use traps::{
+    ANONYMOUS_SUBSET, TRAPS_GROUPS, TRAPS_MEMBERS_PER_GROUP, TRAPS_PASSWORD, TRAPS_PENDING_PER_GROUP, TRAPS_USER,
+    TRAPS_USERS, Traps, serve_traps, traps_active_memberships, traps_group_ids, traps_inactive_user_ids,
+    traps_null_email_user_ids, traps_openapi, traps_pending_memberships, traps_user_ids,
+};

@@ -73,7 +73,7 @@ details summary{{cursor:pointer;margin:6px 0}}
             .iter()
             .map(|(k, f)| {
                 let t = f.present + f.null + f.missing;
-                let pct = if t > 0 { f.present * 100 / t } else { 0 };
+                let pct = (f.present * 100).checked_div(t).unwrap_or(0);
                 format!("{k} {pct}%")
             })
             .collect();

@@ -142,26 +142,23 @@ const W_STATUS: u32 = 5;
 /// Page sizes servers commonly cap unpaginated listings at.
 const COMMON_CAPS: &[u64] = &[20, 25, 30, 50, 100, 200, 250, 500, 1000, 1024, 2000, 5000, 10000];
 
-fn sync_once(
-    store: &mut Store,
-    c: &CompiledConnector,
-    env: &EnvFn,
-    opts: &SyncOptions,
-    now: &str,
-) -> Result<(i64, SyncReport), (i64, EngineError)> {
+/// A sync's outcome: its id and report, or its id and why it failed.
+type SyncResult = Result<(i64, SyncReport), Box<(i64, EngineError)>>;
+
+fn sync_once(store: &mut Store, c: &CompiledConnector, env: &EnvFn, opts: &SyncOptions, now: &str) -> SyncResult {
     let mut w = match store.begin_sync(&c.name, &c.spec_hash, now) {
         Ok(w) => w,
-        Err(e) => return Err((0, EngineError::Sink(e.to_string()))),
+        Err(e) => return Err(Box::new((0, EngineError::Sink(e.to_string())))),
     };
     let id = w.id();
     match sync::run(c, env, &mut w, opts, &Silent) {
         Ok(r) => match w.finish(now) {
             Ok(_) => Ok((id, r)),
-            Err(e) => Err((id, EngineError::Sink(e.to_string()))),
+            Err(e) => Err(Box::new((id, EngineError::Sink(e.to_string())))),
         },
         Err(e) => {
             let _ = w.fail(now, &e.to_string());
-            Err((id, e))
+            Err(Box::new((id, e)))
         }
     }
 }
@@ -196,7 +193,8 @@ pub fn verify(c: &CompiledConnector, env: &EnvFn, opts: &VerifyOptions) -> Resul
     let first = sync_once(&mut store, c, env, &sopts, &opts.now);
     let (s1, r1) = match first {
         Ok(x) => x,
-        Err((_, e)) => {
+        Err(boxed) => {
+            let (_, e) = *boxed;
             if e.is_config() {
                 return Err(VerifyError::Config(e.to_string()));
             }
@@ -453,14 +451,10 @@ fn integrity(store: &Store, sync_id: i64, r: &SyncReport) -> Result<Check, Verif
     Ok(ch.finish("ids are unique and every grant points at a synced principal and entitlement"))
 }
 
-fn stability(
-    store: &Store,
-    s1: i64,
-    second: Result<(i64, SyncReport), (i64, EngineError)>,
-) -> Result<Check, VerifyError> {
+fn stability(store: &Store, s1: i64, second: SyncResult) -> Result<Check, VerifyError> {
     let mut ch = Check::new("stability", W_STABILITY);
     match second {
-        Err((_, e)) => ch.note(Status::Fail, format!("the second run failed: {e}")),
+        Err(boxed) => ch.note(Status::Fail, format!("the second run failed: {}", boxed.1)),
         Ok((s2, _)) => {
             let d = store.diff(s1, s2)?;
             let (a, b) = (store.counts(s1)?, store.counts(s2)?);

@@ -211,10 +211,10 @@ fn widenings(doc: &Value, path_item: &Value, op: &Value) -> Vec<Widening> {
             lname.starts_with("include") || lname.starts_with("show") || lname.starts_with("with_") || lname == "all";
         if is_bool && include_like {
             out.push(Widening { param: name.to_string(), value: "true".into() });
-        } else if SCOPE_NAMES.contains(&lname.as_str()) || include_like {
-            if let Some(all) = enums.iter().find(|e| ALL_VALUES.contains(&e.to_lowercase().as_str())) {
-                out.push(Widening { param: name.to_string(), value: all.clone() });
-            }
+        } else if (SCOPE_NAMES.contains(&lname.as_str()) || include_like)
+            && let Some(all) = enums.iter().find(|e| ALL_VALUES.contains(&e.to_lowercase().as_str()))
+        {
+            out.push(Widening { param: name.to_string(), value: all.clone() });
         }
     }
     out
@@ -327,7 +327,7 @@ pub(crate) fn clamped_first_pages(c: &CompiledConnector, env: &EnvFn, r1: &SyncR
     for rt in &c.resource_types {
         let Some(l) = r1.resource_types.iter().find(|l| l.label == rt.id) else { continue };
         let (Some(asked), Some(first)) = (l.page_size_asked, l.first_page_rows) else { continue };
-        if l.pages != 1 || first == 0 || first >= asked || l.truncated {
+        if l.pages != 1 || first == 0 || first >= asked || l.truncated || l.api_total == Some(l.coverage.rows) {
             continue;
         }
         let Ok(mut req) = sync::build_request(&rt.list.request, env, &vars, &TemplateCtx::default(), None) else {
