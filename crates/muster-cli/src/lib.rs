@@ -3,6 +3,7 @@
 
 mod check;
 mod demo;
+mod draft;
 mod govern;
 mod sync;
 mod util;
@@ -16,12 +17,13 @@ pub const EXIT_FAILURE: i32 = 1;
 pub const EXIT_CONFIG: i32 = 2;
 pub const EXIT_VERIFY: i32 = 3;
 pub const EXIT_HELD: i32 = 4;
+pub const EXIT_PARKED: i32 = draft::EXIT_PARKED;
 
 /// Muster: identity connectors as reviewed YAML — draft, check, test, approve, sync, govern.
 #[derive(Parser, Debug)]
 #[command(name = "muster", version, about, long_about = None)]
 #[command(
-    after_help = "Exit codes: 0 ok, 1 failure, 2 usage or configuration error, 3 verification failed, 4 held by the drift guard."
+    after_help = "Exit codes: 0 ok, 1 failure, 2 usage or configuration error, 3 verification failed, 4 held by the drift guard, 5 parked: no identity surface (draft)."
 )]
 pub struct Cli {
     #[command(subcommand)]
@@ -30,6 +32,10 @@ pub struct Cli {
 
 #[derive(Subcommand, Debug)]
 pub enum Command {
+    /// Draft a connector from an OpenAPI/Swagger description, deterministically (no model needed), with
+    /// provenance comments and a summary of low-confidence choices. Exit 0 drafted, 2 bad input,
+    /// 5 parked: no identity surface.
+    Draft(draft::DraftArgs),
     /// Validate connector files: schema, references, expressions, and lints for silent traps.
     ///
     /// Every problem in every file is reported in one run, as `file:line:col` with a caret under the
@@ -81,6 +87,7 @@ pub fn main() -> i32 {
 
 pub fn run(cli: Cli) -> i32 {
     let result = match cli.command {
+        Command::Draft(a) => draft::draft(a),
         Command::Check(a) => check::check(a),
         Command::Test(a) => check::test(a),
         Command::Schema(a) => check::schema(a),
