@@ -41,6 +41,12 @@ pub enum Command {
     /// Every problem in every file is reported in one run, as `file:line:col` with a caret under the
     /// offending text, a stable code (see docs/diagnostics.md) and a hint. Exit 0 when valid (warnings
     /// allowed unless --deny-warnings), 2 when any file has errors.
+    ///
+    /// A connector file has: `version: 1`; `app` (name, owner, description); `vars`; `source.http`
+    /// (base_url, headers, query, timeout_s, tls, auth, retry, rate_limit, max_pages); `resource_types.<id>`
+    /// (traits, list {request, items, pagination, skip_if, map}, entitlements {id, purpose, grantable_to,
+    /// grants, provisioning}); `drift_guard`; `tests`. Every field is explained in docs/reference.md, also
+    /// printed by `muster schema --markdown`; expressions in docs/expressions.md.
     Check(check::CheckArgs),
     /// Prove a connector against its live API: a trust report with auth, completeness, under-sync,
     /// coverage, integrity, stability and status/NHI checks and one score, kept in the store as evidence.

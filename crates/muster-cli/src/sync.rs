@@ -369,6 +369,11 @@ fn accept(id: i64, who: &str, comment: &str, db: &Path) -> anyhow::Result<i32> {
 fn coverage_drift(store: &Store, previous: Option<i64>, report: &SyncReport) -> Vec<String> {
     let Some(prev) = previous.and_then(|p| store.sync_report(p).ok().flatten()) else { return Vec::new() };
     let Ok(prev) = serde_json::from_str::<SyncReport>(&prev) else { return Vec::new() };
+    coverage_drop(&prev, report)
+}
+
+/// Fields whose non-null share fell by 25 points or more between two reports.
+fn coverage_drop(prev: &SyncReport, report: &SyncReport) -> Vec<String> {
     let share = |f: &muster_engine::map::FieldCount| {
         let t = f.present + f.null + f.missing;
         if t == 0 { None } else { Some(f.present as f64 / t as f64) }
@@ -381,7 +386,7 @@ fn coverage_drift(store: &Store, previous: Option<i64>, report: &SyncReport) -> 
                 continue;
             };
             if before - now_s >= 0.25 {
-                out.push(format!("{}.{field}: {:.0}% non-null, was {:.0}%", l.label, now_s * 100.0, before * 100.0));
+                out.push(format!("{} › {field}: {:.0}% non-null, was {:.0}%", l.label, now_s * 100.0, before * 100.0));
             }
         }
     }
@@ -685,4 +690,30 @@ pub fn diff(a: DiffArgs) -> anyhow::Result<i32> {
         d.grants_removed.iter().map(|g| format!("{} → {}", g.principal, g.entitlement)).collect(),
     );
     Ok(EXIT_OK)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use muster_engine::map::{Coverage, FieldCount};
+    use muster_engine::sync::ListingReport;
+
+    fn report(present: u64, null: u64) -> SyncReport {
+        let mut cov = Coverage::default();
+        cov.fields.insert("user.email".into(), FieldCount { present, null, ..Default::default() });
+        SyncReport {
+            resource_types: vec![ListingReport { label: "user".into(), coverage: cov, ..Default::default() }],
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn coverage_drift_reports_sharp_drops_only() {
+        assert_eq!(
+            coverage_drop(&report(95, 5), &report(40, 60)),
+            vec!["user › user.email: 40% non-null, was 95%".to_string()]
+        );
+        assert!(coverage_drop(&report(95, 5), &report(85, 15)).is_empty());
+        assert!(coverage_drop(&report(40, 60), &report(95, 5)).is_empty());
+    }
 }
