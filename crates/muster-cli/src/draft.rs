@@ -356,3 +356,131 @@ fn emit_deterministic(a: &DraftArgs, name: &str, out: DraftOutcome) -> i32 {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const SECRET: &str = "Cli-S3cret-Value-90210";
+
+    fn env(name: &str) -> Option<String> {
+        match name {
+            "ACME_PASSWORD" | "APP_PASSWORD" | "ACME_TOKEN" => Some(SECRET.to_string()),
+            "MUSTER_LLM_API_KEY" => Some("cli-test-key-abcdef0123456789".to_string()),
+            _ => None,
+        }
+    }
+
+    fn demo_spec(dir: &Path) -> PathBuf {
+        let p = dir.join("demo-openapi.json");
+        std::fs::write(&p, serde_json::to_string(&muster_testkit::demo_openapi()).unwrap_or_default())
+            .expect("write spec");
+        p
+    }
+
+    #[test]
+    fn llm_draft_is_repaired_and_written_with_a_trace() {
+        let good = muster_draft::prompt::WORKED_EXAMPLE.to_string();
+        let broken = good.replacen("version: 1", "version: 1\nconnector_name: acme", 1);
+        let server =
+            muster_testkit::serve_scripted_llm(vec![format!("```yaml\n{broken}```"), format!("```yaml\n{good}```")])
+                .expect("server");
+        let dir = tempfile::tempdir().expect("tempdir");
+        let out = dir.path().join("connector.yaml");
+        let trace = dir.path().join("trace");
+        let args = DraftArgs {
+            openapi: Some(demo_spec(dir.path())),
+            output: Some(out.clone()),
+            llm: Some("openai".into()),
+            llm_base_url: Some(server.base_url()),
+            max_repairs: 3,
+            token_budget: 24_000,
+            trace: Some(trace.clone()),
+            ..Default::default()
+        };
+        let code = draft_with(args, &env, None).expect("runs");
+        assert_eq!(code, EXIT_OK);
+        assert_eq!(std::fs::read_to_string(&out).expect("written"), good);
+        assert!(trace.join("round-1-response.json").exists());
+        let reqs = server.requests();
+        assert_eq!(reqs.len(), 2);
+        assert!(reqs[1].body.contains("M0101"));
+        for r in &reqs {
+            assert!(!r.body.contains(SECRET) && !r.body.contains("cli-test-key-abcdef0123456789"));
+        }
+        assert_eq!(reqs[0].header("authorization"), Some("Bearer cli-test-key-abcdef0123456789"));
+    }
+
+    #[test]
+    fn failing_model_falls_back_to_the_deterministic_draft() {
+        let broken = "```yaml\nversion: 1\nbogus: true\n```".to_string();
+        let server = muster_testkit::serve_scripted_llm(vec![broken; 2]).expect("server");
+        let dir = tempfile::tempdir().expect("tempdir");
+        let out = dir.path().join("connector.yaml");
+        let args = DraftArgs {
+            openapi: Some(demo_spec(dir.path())),
+            output: Some(out.clone()),
+            llm: Some("openai".into()),
+            llm_base_url: Some(server.base_url()),
+            max_repairs: 1,
+            token_budget: 24_000,
+            ..Default::default()
+        };
+        assert_eq!(draft_with(args, &env, None).expect("runs"), EXIT_OK);
+        let written = std::fs::read_to_string(&out).expect("written");
+        assert!(!muster_spec::check(&written, "x.yaml").has_errors());
+        assert!(!written.contains("bogus"));
+    }
+
+    #[test]
+    fn docs_without_a_model_is_a_usage_error_and_failed_prose_drafts_exit_1() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let docs = dir.path().join("api.md");
+        std::fs::write(&docs, "# Users\n\nGET /users\n").expect("write");
+        let args = DraftArgs { docs: Some(docs.clone()), token_budget: 24_000, ..Default::default() };
+        assert_eq!(draft_with(args, &|_: &str| None, None).expect("runs"), EXIT_CONFIG);
+
+        let server = muster_testkit::serve_scripted_llm(vec!["no yaml here".to_string(); 2]).expect("server");
+        let out = dir.path().join("c.yaml");
+        let args = DraftArgs {
+            docs: Some(docs),
+            output: Some(out.clone()),
+            llm: Some("ollama".into()),
+            llm_base_url: Some(server.base_url()),
+            max_repairs: 1,
+            token_budget: 24_000,
+            ..Default::default()
+        };
+        assert_eq!(draft_with(args, &env, None).expect("runs"), EXIT_FAILURE);
+        assert!(!out.exists(), "nothing is written when every round fails without a fallback");
+    }
+
+    #[test]
+    fn flags_parse() {
+        use clap::Parser as _;
+        let cli = crate::Cli::try_parse_from([
+            "muster",
+            "draft",
+            "--docs",
+            "api.html",
+            "--llm",
+            "anthropic",
+            "--llm-model",
+            "m",
+            "--llm-base-url",
+            "http://127.0.0.1:1",
+            "--max-repairs",
+            "5",
+            "--token-budget",
+            "9000",
+            "--trace",
+            "t",
+        ])
+        .expect("parses");
+        let crate::Command::Draft(a) = cli.command else { panic!("not draft") };
+        assert_eq!(a.llm.as_deref(), Some("anthropic"));
+        assert_eq!((a.max_repairs, a.token_budget), (5, 9000));
+        assert!(a.openapi.is_none());
+        assert!(crate::Cli::try_parse_from(["muster", "draft"]).is_err(), "--openapi or --docs is required");
+    }
+}

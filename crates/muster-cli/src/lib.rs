@@ -4,6 +4,7 @@
 mod check;
 mod demo;
 mod draft;
+mod eval;
 mod govern;
 mod sync;
 mod util;
@@ -32,9 +33,10 @@ pub struct Cli {
 
 #[derive(Subcommand, Debug)]
 pub enum Command {
-    /// Draft a connector from an OpenAPI/Swagger description, deterministically (no model needed), with
-    /// provenance comments and a summary of low-confidence choices. Exit 0 drafted, 2 bad input,
-    /// 5 parked: no identity surface.
+    /// Draft a connector from an OpenAPI/Swagger description — deterministically with no model, or better
+    /// with an LLM (--llm, --docs for prose) inside a repair loop that feeds `check` and test-read errors
+    /// back — with provenance comments and a summary of low-confidence choices. Exit 0 drafted, 2 bad
+    /// input, 5 parked: no identity surface.
     Draft(draft::DraftArgs),
     /// Validate connector files: schema, references, expressions, and lints for silent traps.
     ///
@@ -76,6 +78,9 @@ pub enum Command {
     Audit(govern::AuditArgs),
     /// Every connector with its latest version, approval state, last trust score, last sync and holds.
     Status(govern::StatusArgs),
+    /// Score drafting and verification against the labelled cases in evals/ (exit 1 on a regression
+    /// below evals/baseline.json).
+    Eval(eval::EvalArgs),
 }
 
 /// Run the CLI with the process arguments; returns the exit code.
@@ -106,6 +111,7 @@ pub fn run(cli: Cli) -> i32 {
         Command::Reject(a) => govern::reject(a),
         Command::Audit(a) => govern::audit(a),
         Command::Status(a) => govern::status(a),
+        Command::Eval(a) => eval::eval(a),
     };
     match result {
         Ok(code) => code,

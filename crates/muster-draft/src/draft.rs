@@ -2755,3 +2755,93 @@ fn write_membership(
     }
     y.kv(i + 3, "id", &principal_expr);
 }
+
+// ───────────────────────────── identity surface, for prompts ─────────────────────────────
+
+/// One operation of the document that matters for identity, ranked for an LLM prompt.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RelevantOp {
+    /// Lower-case method, as in the document (`get`, `put`, ...).
+    pub method: String,
+    pub path: String,
+    /// Higher is more relevant; prompts trim the lowest first.
+    pub score: i32,
+    /// Why it is relevant, in a few words.
+    pub why: String,
+}
+
+/// The identity-relevant operations of an OpenAPI / Swagger document, most relevant first: the listings the
+/// deterministic drafter would consider (best per resource type first), membership listings, nested or
+/// blocked listings it rejected, and the write operations under membership paths (provisioning).
+pub fn identity_operations(root: &Value) -> Vec<RelevantOp> {
+    let Some(doc) = Doc::new(root) else { return Vec::new() };
+    let ops = collect_ops(&doc);
+    let mut found = Vec::new();
+    let cands = list_candidates(&doc, &ops, &mut found);
+    let mut out: Vec<RelevantOp> = Vec::new();
+    let mut best_per_type: BTreeMap<&'static str, i32> = BTreeMap::new();
+    for c in &cands {
+        let e = best_per_type.entry(c.type_id).or_insert(i32::MIN);
+        *e = (*e).max(c.score);
+    }
+    for c in &cands {
+        let top = best_per_type.get(c.type_id).copied() == Some(c.score);
+        out.push(RelevantOp {
+            method: "get".into(),
+            path: ops[c.op_idx].path.clone(),
+            // the best listing of each type outranks every runner-up
+            score: c.score + if top { 100 } else { 40 },
+            why: format!("lists {} ({})", c.kind.label(), c.type_id),
+        });
+    }
+    let chosen: Vec<&'static str> = best_per_type.keys().copied().collect();
+    let known_vars: Vec<(String, String)> = cands.iter().flat_map(|c| c.vars.clone()).collect();
+    let members = memberships(&doc, &ops, &chosen, &known_vars);
+    for m in &members {
+        out.push(RelevantOp {
+            method: "get".into(),
+            path: ops[m.op_idx].path.clone(),
+            score: m.score + 90,
+            why: format!("lists the members / assignments of one {}", m.container),
+        });
+    }
+    // rejected but identity-named listings (nested, whoami, blocked): context for the model
+    for op in &ops {
+        if out.iter().any(|o| o.path == op.path) {
+            continue;
+        }
+        let named = op.lits().iter().any(|l| words::classify_noun(l).is_some() || words::is_member_noun(l));
+        if named {
+            out.push(RelevantOp {
+                method: "get".into(),
+                path: op.path.clone(),
+                score: 20,
+                why: "names an identity object (nested, scoped or not a plain listing)".into(),
+            });
+        }
+    }
+    // provisioning: writes under a membership listing's path
+    let member_paths: Vec<String> = members.iter().map(|m| ops[m.op_idx].path.clone()).collect();
+    if let Some(paths) = root.get("paths").and_then(Value::as_object) {
+        for (path, item) in paths {
+            let Some(item) = doc.deref(item) else { continue };
+            if !member_paths.iter().any(|m| path.starts_with(m.as_str())) {
+                continue;
+            }
+            for method in ["put", "post", "delete", "patch"] {
+                if item.get(method).is_some_and(Value::is_object) {
+                    out.push(RelevantOp {
+                        method: method.into(),
+                        path: path.clone(),
+                        score: 10,
+                        why: "changes a membership (provisioning)".into(),
+                    });
+                }
+            }
+        }
+    }
+    out.sort_by(|a, b| b.score.cmp(&a.score).then_with(|| a.path.cmp(&b.path)).then_with(|| a.method.cmp(&b.method)));
+    let mut seen = std::collections::BTreeSet::new();
+    out.retain(|o| seen.insert((o.method.clone(), o.path.clone())));
+    out
+}

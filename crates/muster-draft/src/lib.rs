@@ -13,13 +13,27 @@
 //!    sure the drafter is (`confidence: high|medium|low`);
 //! 4. the YAML is checked with [`muster_spec::check`] before it is returned.
 //!
+//! With a model ([`draft_with_llm`], any [`LlmClient`]: OpenAI-compatible servers, Anthropic, Ollama), the
+//! prompt ([`prompt`]) holds the JSON Schema, a worked example, the deterministic draft and the
+//! identity-relevant operations (or prose) within a token budget; the answer is checked and the diagnostics
+//! (and a bounded test read's errors) go back to the model for a few repair rounds ([`repair`]). Secrets
+//! never enter a prompt ([`redact`]).
+//!
 //! When the document has no identity surface (only a whoami, only business objects) it **parks**
 //! ([`DraftOutcome::Park`]): what it looked for, what it found, why it stopped. It never invents endpoints.
 
 mod draft;
+pub mod llm;
 mod oas;
+pub mod prompt;
+pub mod redact;
+pub mod repair;
 mod words;
 mod yaml_out;
+
+pub use draft::{RelevantOp, identity_operations};
+pub use llm::{HttpLlm, LlmClient, LlmConfig, LlmError, Message, Provider, Role};
+pub use repair::{LlmDraftError, LlmDraftInput, LlmOutcome, RoundLog, draft_with_llm};
 
 use serde_json::Value;
 

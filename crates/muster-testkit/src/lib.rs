@@ -244,7 +244,9 @@
 #![allow(clippy::result_large_err)]
 
 mod demo;
+mod eval_apis;
 mod generic;
+mod llm;
 mod openapi;
 mod server;
 mod traps;
@@ -253,9 +255,14 @@ mod util;
 pub use demo::{
     DEMO_ADMIN_TOKEN, DEMO_PASSWORD, DEMO_REFERENCE_NOW, DEMO_USER, DemoTokenTruth, DemoTruth, demo_truth, serve_demo,
 };
+pub use eval_apis::{
+    DICT_KEY, EVAL_PLACEHOLDER_URL, EvalTruth, RPC_TOKEN, dict_openapi, dict_truth, generic_eval_truth,
+    generic_openapi, rpc_openapi, rpc_truth, serve_dict_api, serve_rpc_api,
+};
 pub use generic::{
     Auth, Faults, GENERIC_REALM, Pagination, RetryAfter, Scenario, ScenarioTruth, scenario_truth, serve,
 };
+pub use llm::{LlmRequest, ScriptedLlm, serve_scripted_llm};
 pub use openapi::demo_openapi;
 pub use server::{REQUEST_LOG_CAP, RequestLogEntry, TestServer};
 pub use traps::{
