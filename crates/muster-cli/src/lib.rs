@@ -6,6 +6,7 @@ mod demo;
 mod draft;
 mod eval;
 mod govern;
+mod serve;
 mod sync;
 mod util;
 mod verify;
@@ -81,6 +82,9 @@ pub enum Command {
     /// Score drafting and verification against the labelled cases in evals/ (exit 1 on a regression
     /// below evals/baseline.json).
     Eval(eval::EvalArgs),
+    /// Serve the web UI and JSON API over the store: connectors and approvals, trust reports, inventory,
+    /// non-human identities, syncs and the audit log. Loopback only unless --token is given.
+    Serve(serve::ServeArgs),
 }
 
 /// Run the CLI with the process arguments; returns the exit code.
@@ -112,6 +116,7 @@ pub fn run(cli: Cli) -> i32 {
         Command::Audit(a) => govern::audit(a),
         Command::Status(a) => govern::status(a),
         Command::Eval(a) => eval::eval(a),
+        Command::Serve(a) => serve::serve(a),
     };
     match result {
         Ok(code) => code,
