@@ -214,12 +214,14 @@ pub fn verify(c: &CompiledConnector, env: &EnvFn, opts: &VerifyOptions) -> Resul
     let counts = store.counts(s1)?;
     let mut complete = completeness(c, &r1, &store, s1, opts.limit.is_some())?;
     probes::clamped_first_pages(c, env, &r1, &mut complete);
-    if complete.status == Status::Fail {
+    probes::unread_identity_operations(c, opts, &mut complete);
+    if matches!(complete.status, Status::Fail | Status::Warn) {
+        let prefix = format!("{}: ", complete.status.as_str());
         complete.summary = complete
             .evidence
             .iter()
-            .find(|e| e.starts_with("fail"))
-            .map(|e| e.trim_start_matches("fail: ").to_string())
+            .find(|e| e.starts_with(&prefix))
+            .map(|e| e.trim_start_matches(&prefix).to_string())
             .unwrap_or_default();
     }
     report.checks.push(complete);

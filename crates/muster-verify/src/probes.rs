@@ -375,6 +375,90 @@ pub(crate) fn clamped_first_pages(c: &CompiledConnector, env: &EnvFn, r1: &SyncR
     }
 }
 
+const IDENTITY_WORDS: &[&str] = &[
+    "users",
+    "accounts",
+    "members",
+    "memberships",
+    "people",
+    "employees",
+    "groups",
+    "teams",
+    "roles",
+    "tokens",
+    "keys",
+    "apikeys",
+    "api_keys",
+    "api-keys",
+    "credentials",
+    "service_accounts",
+    "service-accounts",
+    "serviceaccounts",
+    "apps",
+    "applications",
+    "clients",
+    "organizations",
+    "orgs",
+    "assignments",
+    "permissions",
+];
+
+fn segments(path: &str) -> Vec<String> {
+    path.split('?').next().unwrap_or("").trim_matches('/').split('/').map(|s| s.to_lowercase()).collect()
+}
+
+fn is_var(seg: &str) -> bool {
+    seg.starts_with('{') && seg.ends_with('}')
+}
+
+/// Does a documented path template match the end of a connector path template?
+fn template_matches(doc_path: &str, conn_path: &str) -> bool {
+    let d = segments(doc_path);
+    let c = segments(conn_path);
+    if d.len() > c.len() {
+        return false;
+    }
+    let tail = &c[c.len() - d.len()..];
+    d.iter().zip(tail).all(|(a, b)| is_var(a) || is_var(b) || a == b)
+}
+
+/// With an OpenAPI document: identity listings it documents that no request of the connector reads.
+pub(crate) fn unread_identity_operations(c: &CompiledConnector, opts: &VerifyOptions, check: &mut Check) {
+    let Some(paths) = opts.openapi.as_ref().and_then(|d| d.get("paths")).and_then(Value::as_object) else { return };
+    let mut read: Vec<&str> = Vec::new();
+    for rt in &c.resource_types {
+        read.push(&rt.list.request.path.source);
+        for e in &rt.entitlements {
+            if let Some(g) = &e.grants {
+                read.push(&g.request.path.source);
+            }
+        }
+    }
+    let mut unread = Vec::new();
+    for (path, item) in paths {
+        if item.get("get").is_none() {
+            continue;
+        }
+        let segs = segments(path);
+        let Some(last) = segs.iter().rev().find(|s| !is_var(s)) else { continue };
+        if segs.last().is_some_and(|s| is_var(s)) || !IDENTITY_WORDS.contains(&last.as_str()) {
+            continue;
+        }
+        if !read.iter().any(|r| template_matches(path, r)) {
+            unread.push(format!("GET {path}"));
+        }
+    }
+    if !unread.is_empty() {
+        check.note(
+            Status::Warn,
+            format!(
+                "the OpenAPI document lists identity data this connector never reads: {}; identities there are not covered",
+                unread.join(", ")
+            ),
+        );
+    }
+}
+
 fn rt_query_value(req: &muster_http::Request, name: &str) -> String {
     req.query.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone()).unwrap_or_default()
 }
@@ -382,6 +466,12 @@ fn rt_query_value(req: &muster_http::Request, name: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn connector_templates_match_documented_paths() {
+        assert!(template_matches("/groups/{id}/members", "/api/v1/groups/{resource.id}/members"));
+        assert!(!template_matches("/teams", "/api/v1/groups"));
+    }
 
     #[test]
     fn path_templates_match_suffixes() {
