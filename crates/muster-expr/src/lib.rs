@@ -127,6 +127,9 @@ struct Inner {
     /// Select chains off free variables: (root, segments).
     chains: BTreeSet<(String, Vec<String>)>,
     projections: BTreeMap<String, Projection>,
+    /// Set when the expression is a plain field path (`item.profile.email`): evaluated by walking the JSON
+    /// directly, with the same results and errors as CEL, several times faster.
+    path: Option<Vec<String>>,
 }
 
 impl fmt::Debug for Expr {
@@ -178,8 +181,51 @@ pub fn compile(src: &str) -> Result<Expr, CompileError> {
             functions: analysis.functions,
             chains: analysis.chains,
             projections: analysis.projections,
+            path: simple_path(src),
         }),
     })
+}
+
+/// `item.a.b` → `["item", "a", "b"]`; anything else (calls, operators, literals, indexing) → None.
+fn simple_path(src: &str) -> Option<Vec<String>> {
+    let s = src.trim();
+    let parts: Vec<&str> = s.split('.').collect();
+    if parts.len() < 2 {
+        return None;
+    }
+    let ident = |p: &str| {
+        let mut c = p.chars();
+        matches!(c.next(), Some(ch) if ch.is_ascii_alphabetic() || ch == '_')
+            && c.all(|ch| ch.is_ascii_alphanumeric() || ch == '_')
+    };
+    const RESERVED: &[&str] = &[
+        "true",
+        "false",
+        "null",
+        "in",
+        "as",
+        "break",
+        "const",
+        "continue",
+        "else",
+        "for",
+        "function",
+        "if",
+        "import",
+        "let",
+        "loop",
+        "package",
+        "namespace",
+        "return",
+        "var",
+        "void",
+        "while",
+    ];
+    if parts.iter().all(|p| ident(p) && !RESERVED.contains(p)) {
+        Some(parts.into_iter().map(str::to_string).collect())
+    } else {
+        None
+    }
 }
 
 fn parse_error(src: &str, errors: &cel::ParseErrors) -> CompileError {
@@ -261,6 +307,31 @@ impl Expr {
 
     /// Evaluates the expression against `scope`.
     pub fn eval(&self, scope: &Scope<'_>) -> Result<Json, EvalError> {
+        if let Some(path) = &self.inner.path {
+            return eval_path(path, scope);
+        }
+        let env = functions::ENV
+            .as_ref()
+            .map_err(|e| EvalError::Failed { message: format!("the CEL environment failed to build: {e}") })?;
+        let mut bindings = Bindings { vars: Vec::with_capacity(self.inner.variables.len()) };
+        for name in &self.inner.variables {
+            if let Some(json) = scope.get(name) {
+                let val = match self.inner.projections.get(name) {
+                    Some(projection) => convert::json_to_val_projected(json, projection),
+                    None => convert::json_to_val(json),
+                };
+                bindings.vars.push((name.as_str(), val));
+            }
+        }
+        let mut ctx = Context::with_env(Arc::clone(env));
+        ctx.set_variable_resolver(&bindings);
+        let result = Value::resolve_val(self.inner.program.expression(), &ctx).map_err(|e| self.map_error(e, scope))?;
+        convert::val_to_json(result.as_ref()).map_err(|message| EvalError::Failed { message })
+    }
+
+    #[doc(hidden)]
+    /// Evaluate through CEL even when a fast path exists (for tests comparing the two).
+    pub fn eval_cel(&self, scope: &Scope<'_>) -> Result<Json, EvalError> {
         let env = functions::ENV
             .as_ref()
             .map_err(|e| EvalError::Failed { message: format!("the CEL environment failed to build: {e}") })?;
@@ -430,3 +501,45 @@ impl<'a> Scope<'a> {
 
 #[cfg(test)]
 mod tests;
+
+/// Walk a plain field path through the scope's JSON, with CEL's results and errors.
+fn eval_path(path: &[String], scope: &Scope<'_>) -> Result<Json, EvalError> {
+    let Some((root, fields)) = path.split_first() else {
+        return Err(EvalError::Failed { message: "empty path".to_string() });
+    };
+    let Some(mut cur) = scope.get(root) else {
+        return Err(EvalError::Failed { message: format!("variable `{root}` is not available here") });
+    };
+    for (i, field) in fields.iter().enumerate() {
+        cur = match cur {
+            Json::Object(m) => match m.get(field) {
+                Some(v) => v,
+                None => return Err(EvalError::Missing { path: path[..i + 2].join(".") }),
+            },
+            Json::Null => {
+                return Err(EvalError::Failed {
+                    message: format!(
+                        "cannot select field `{field}` of `{}`, which is null (use `has()` or optional access `.?{field}`)",
+                        path[..i + 1].join(".")
+                    ),
+                });
+            }
+            other => {
+                let kind = match other {
+                    Json::Bool(_) => "bool",
+                    Json::Number(_) => "number",
+                    Json::String(_) => "string",
+                    Json::Array(_) => "list",
+                    _ => "value",
+                };
+                return Err(EvalError::Failed {
+                    message: format!(
+                        "cannot select field `{field}` of `{}`, which is a {kind}",
+                        path[..i + 1].join(".")
+                    ),
+                });
+            }
+        };
+    }
+    Ok(cur.clone())
+}

@@ -428,3 +428,34 @@ fn many_evaluations() {
         assert_eq!(expr.eval(&scope).unwrap(), json!("a@b.c:true"));
     }
 }
+
+#[test]
+fn field_paths_take_the_fast_path_with_cel_semantics() {
+    let item = serde_json::json!({"id": 7, "name": "A", "profile": {"email": null, "n": 1.5}, "tags": ["x"], "s": "t"});
+    let scope = crate::Scope::new().with("item", &item);
+    for src in
+        ["item.id", "item.name", "item.profile.email", "item.profile.n", "item.tags", "item.nope", "item.profile.nope"]
+    {
+        let e = crate::compile(src).unwrap();
+        assert!(e.inner.path.is_some(), "{src} should be a plain path");
+        let fast = e.eval(&scope);
+        let cel = e.eval_cel(&scope);
+        match (&fast, &cel) {
+            (Ok(a), Ok(b)) => assert_eq!(a, b, "{src}"),
+            (Err(crate::EvalError::Missing { path: a }), Err(crate::EvalError::Missing { path: b })) => {
+                assert_eq!(a, b, "{src}")
+            }
+            other => panic!("{src}: fast and CEL disagree: {other:?}"),
+        }
+    }
+    for src in ["item.profile.email.x", "item.s.x"] {
+        let e = crate::compile(src).unwrap();
+        assert!(matches!(e.eval(&scope), Err(crate::EvalError::Failed { .. })), "{src}");
+        assert!(matches!(e.eval_cel(&scope), Err(crate::EvalError::Failed { .. })), "{src}");
+    }
+    for src in ["lower(item.name)", "item.id + 1", "item['id']", "true", "item"] {
+        assert!(crate::compile(src).unwrap().inner.path.is_none(), "{src}");
+    }
+    let e = crate::compile("vars.x").unwrap();
+    assert!(matches!(e.eval(&scope), Err(crate::EvalError::Failed { .. })));
+}

@@ -204,10 +204,13 @@ fn counts_and_listing() {
     let mut w = store.begin_sync("okta", "h2", T1).expect("begin");
     let running = w.id();
     w.write_batch(&[Record::Resource(user("u1"))]).expect("write");
+    assert_eq!(w.counts().expect("live counts").resources, 1);
+    // Dropped without finish: its open write transaction is rolled back; the sync stays `running` (the
+    // next open marks it abandoned).
     drop(w);
     let info = store.sync(running).expect("sync").expect("exists");
     assert_eq!(info.status, SyncStatus::Running);
-    assert_eq!(info.counts.resources, 1);
+    assert_eq!(info.counts.resources, 0);
     assert_eq!(store.current_sync("okta").expect("current").map(|s| s.id), Some(a));
 
     let json = serde_json::to_value(store.sync(a).expect("sync")).expect("json");
