@@ -95,15 +95,7 @@ pub fn demo(a: DemoArgs) -> anyhow::Result<i32> {
     let opts = muster_verify::VerifyOptions { limit: None, openapi: Some(openapi.clone()), now: crate::sync::now() };
     let report = muster_verify::verify(&c, &env, &opts).map_err(|e| anyhow::anyhow!("muster test: {e}"))?;
     let json = serde_json::to_string_pretty(&report)?;
-    store.save_trust_report(
-        &report.connector,
-        &report.spec_hash,
-        &report.base_url,
-        &report.created_at,
-        report.passed,
-        report.score,
-        &json,
-    )?;
+    crate::verify::keep_report(&mut store, &report, &json)?;
     let html_path = a.dir.join("report.html");
     std::fs::write(&html_path, muster_verify::html::render(&report))?;
     crate::verify::print_summary(&report);

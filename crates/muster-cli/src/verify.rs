@@ -43,24 +43,7 @@ pub fn live(a: TestArgs) -> anyhow::Result<i32> {
     };
     let json = serde_json::to_string_pretty(&report)?;
     let mut store = open_store(&a.db)?;
-    let id = store
-        .save_trust_report(
-            &report.connector,
-            &report.spec_hash,
-            &report.base_url,
-            &report.created_at,
-            report.passed,
-            report.score,
-            &json,
-        )
-        .context("cannot keep the trust report in the store")?;
-    store.audit(
-        &report.created_at,
-        &crate::sync::actor(),
-        "test",
-        &report.connector,
-        &serde_json::json!({ "version": report.spec_hash, "report": id, "score": report.score, "passed": report.passed, "base_url": report.base_url }),
-    )?;
+    let id = keep_report(&mut store, &report, &json)?;
     if let Some(p) = &a.report {
         std::fs::write(p, &json).with_context(|| format!("cannot write {}", p.display()))?;
     }
@@ -75,6 +58,29 @@ pub fn live(a: TestArgs) -> anyhow::Result<i32> {
         println!("report #{id} kept in {} as evidence for {}", a.db.display(), report.spec_hash);
     }
     Ok(if report.passed { EXIT_OK } else { EXIT_VERIFY })
+}
+
+/// Keep a trust report in the store as evidence, and audit it. Returns the report's id.
+pub fn keep_report(store: &mut muster_store::Store, report: &TrustReport, json: &str) -> anyhow::Result<i64> {
+    let id = store
+        .save_trust_report(
+            &report.connector,
+            &report.spec_hash,
+            &report.base_url,
+            &report.created_at,
+            report.passed,
+            report.score,
+            json,
+        )
+        .context("cannot keep the trust report in the store")?;
+    store.audit(
+        &report.created_at,
+        &crate::sync::actor(),
+        "test",
+        &report.connector,
+        &serde_json::json!({ "version": report.spec_hash, "report": id, "score": report.score, "passed": report.passed, "base_url": report.base_url }),
+    )?;
+    Ok(id)
 }
 
 /// The compact terminal summary of a trust report.

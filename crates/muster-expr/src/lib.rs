@@ -307,26 +307,10 @@ impl Expr {
 
     /// Evaluates the expression against `scope`.
     pub fn eval(&self, scope: &Scope<'_>) -> Result<Json, EvalError> {
-        if let Some(path) = &self.inner.path {
-            return eval_path(path, scope);
+        match &self.inner.path {
+            Some(path) => eval_path(path, scope),
+            None => self.eval_cel(scope),
         }
-        let env = functions::ENV
-            .as_ref()
-            .map_err(|e| EvalError::Failed { message: format!("the CEL environment failed to build: {e}") })?;
-        let mut bindings = Bindings { vars: Vec::with_capacity(self.inner.variables.len()) };
-        for name in &self.inner.variables {
-            if let Some(json) = scope.get(name) {
-                let val = match self.inner.projections.get(name) {
-                    Some(projection) => convert::json_to_val_projected(json, projection),
-                    None => convert::json_to_val(json),
-                };
-                bindings.vars.push((name.as_str(), val));
-            }
-        }
-        let mut ctx = Context::with_env(Arc::clone(env));
-        ctx.set_variable_resolver(&bindings);
-        let result = Value::resolve_val(self.inner.program.expression(), &ctx).map_err(|e| self.map_error(e, scope))?;
-        convert::val_to_json(result.as_ref()).map_err(|message| EvalError::Failed { message })
     }
 
     #[doc(hidden)]
