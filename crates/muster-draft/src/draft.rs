@@ -1065,9 +1065,32 @@ fn memberships<'a>(
 enum AuthKind {
     Basic,
     Bearer,
-    ApiKey { header: Option<String>, query: Option<String>, prefix: Option<String> },
-    ClientCredentials { token_url: String, scopes: Vec<String> },
-    Password { token_url: String },
+    ApiKey {
+        header: Option<String>,
+        query: Option<String>,
+        prefix: Option<String>,
+    },
+    ClientCredentials {
+        token_url: String,
+        scopes: Vec<String>,
+    },
+    Password {
+        token_url: String,
+    },
+    /// A login operation documented in the spec: POST credentials, read a token from the response.
+    Login(LoginOp),
+}
+
+/// A `POST /login`-like operation: a JSON body with user-name and password fields, a token in the response.
+#[derive(Debug, Clone, PartialEq)]
+struct LoginOp {
+    path: String,
+    label: String,
+    user_field: String,
+    password_field: String,
+    token_path: String,
+    expires_in_path: Option<String>,
+    expires_at_path: Option<String>,
 }
 
 #[derive(Debug, Clone)]
@@ -1232,6 +1255,135 @@ fn scheme_plan(name: &str, s: &Value, server_full: Option<&str>) -> Option<(Auth
             2,
         )),
         _ => None,
+    }
+}
+
+/// The JSON request body schema of an operation (OpenAPI 3 `requestBody`, Swagger 2 `in: body`).
+fn json_body_schema<'a>(doc: &Doc<'a>, op: &'a Value) -> Option<&'a Value> {
+    if let Some(rb) = op.get("requestBody").and_then(|r| doc.deref(r)) {
+        let content = rb.get("content")?.as_object()?;
+        let media = content
+            .get("application/json")
+            .or_else(|| content.iter().find(|(k, _)| k.contains("json")).map(|(_, v)| v))?;
+        return media.get("schema");
+    }
+    let params = op.get("parameters")?.as_array()?;
+    params
+        .iter()
+        .filter_map(|p| doc.deref(p))
+        .find(|p| p.get("in").and_then(Value::as_str) == Some("body"))?
+        .get("schema")
+}
+
+/// The dotted path of a token field in a login response (top level, or one object down such as `data.token`),
+/// with the expiry fields next to it.
+fn login_token_fields(doc: &Doc<'_>, schema: &Value) -> Option<(String, Option<String>, Option<String>)> {
+    const TOKEN: &[&str] =
+        &["token", "accesstoken", "authtoken", "sessiontoken", "bearertoken", "apitoken", "jwt", "idtoken"];
+    const EXPIRES_IN: &[&str] = &["expiresin", "expiresinseconds", "ttl", "lifetime"];
+    const EXPIRES_AT: &[&str] =
+        &["expiresat", "expiry", "expires", "expiration", "expirationtime", "validuntil", "expirytime"];
+    let look = |flat: &Flat<'_>, prefix: &str| -> Option<(String, Option<String>, Option<String>)> {
+        let find = |names: &[&str], pred: &dyn Fn(&Flat<'_>) -> bool| -> Option<String> {
+            names.iter().find_map(|n| {
+                flat.props
+                    .iter()
+                    .find(|(k, v)| norm(k) == *n && pred(&doc.flatten(v)))
+                    .map(|(k, _)| format!("{prefix}{k}"))
+            })
+        };
+        let token = find(TOKEN, &|f: &Flat<'_>| f.is_string() || f.types.is_empty())?;
+        let expires_in = find(EXPIRES_IN, &|f: &Flat<'_>| f.is_number());
+        let expires_at =
+            if expires_in.is_none() { find(EXPIRES_AT, &|f: &Flat<'_>| f.is_string() || f.is_number()) } else { None };
+        Some((token, expires_in, expires_at))
+    };
+    let top = doc.flatten(schema);
+    if let Some(found) = look(&top, "") {
+        return Some(found);
+    }
+    top.props.iter().find_map(|(k, v)| {
+        let inner = doc.flatten(v);
+        if inner.is_object() && !k.contains('.') { look(&inner, &format!("{k}.")) } else { None }
+    })
+}
+
+/// A login operation: a POST without path parameters, named like a login / session / token exchange, whose
+/// JSON body has user-name and password fields and whose response has a token.
+fn find_login(doc: &Doc<'_>) -> Option<LoginOp> {
+    const USER: &[&str] = &["username", "user", "login", "userid", "email", "account"];
+    const PASSWORD: &[&str] = &["password", "passwd", "pass", "userpassword"];
+    let paths = doc.root.get("paths")?.as_object()?;
+    let mut best: Option<(u8, LoginOp)> = None;
+    for (path, item) in paths {
+        if path.contains('{') {
+            continue;
+        }
+        let Some(item) = doc.deref(item) else { continue };
+        let Some(op) = item.get("post").filter(|o| o.is_object()) else { continue };
+        let id = op.get("operationId").and_then(Value::as_str).unwrap_or("");
+        let named = format!("{} {}", norm(path), norm(id));
+        if !["login", "signin", "logon", "session", "auth", "token"].iter().any(|w| named.contains(w)) {
+            continue;
+        }
+        let Some(body) = json_body_schema(doc, op) else { continue };
+        let flat = doc.flatten(body);
+        let field = |names: &[&str]| names.iter().find_map(|n| flat.props.keys().find(|k| norm(k) == *n).cloned());
+        let (Some(user_field), Some(password_field)) = (field(USER), field(PASSWORD)) else { continue };
+        // other required fields could not be filled in
+        if flat.required.iter().any(|r| *r != user_field && *r != password_field) {
+            continue;
+        }
+        let Some(resp) = doc.success_response(op) else { continue };
+        let Some((token_path, expires_in_path, expires_at_path)) = resp.schema.and_then(|s| login_token_fields(doc, s))
+        else {
+            continue;
+        };
+        let open = op.get("security").and_then(Value::as_array).is_some_and(Vec::is_empty);
+        let rank = u8::from(open) * 2 + u8::from(named.contains("login") || named.contains("signin"));
+        let label = if id.is_empty() { format!("POST {path}") } else { format!("POST {path} (operationId {id})") };
+        let l = LoginOp {
+            path: path.clone(),
+            label,
+            user_field,
+            password_field,
+            token_path,
+            expires_in_path,
+            expires_at_path,
+        };
+        if best.as_ref().is_none_or(|(r, b)| rank > *r || (rank == *r && l.path.len() < b.path.len())) {
+            best = Some((rank, l));
+        }
+    }
+    best.map(|b| b.1)
+}
+
+/// An HTTP bearer scheme whose tokens come from a documented login operation becomes `type: login`.
+fn with_login(doc: &Doc<'_>, plan: AuthPlan, login: Option<&LoginOp>) -> AuthPlan {
+    let Some(l) = login else { return plan };
+    if plan.kind != AuthKind::Bearer {
+        return plan;
+    }
+    let Some(s) = doc.security_schemes().and_then(|m| m.get(&plan.scheme)).and_then(|s| doc.deref(s)) else {
+        return plan;
+    };
+    let ty = s.get("type").and_then(Value::as_str).unwrap_or("").to_lowercase();
+    let scheme = s.get("scheme").and_then(Value::as_str).unwrap_or("").to_lowercase();
+    if !(ty == "http" && scheme == "bearer") {
+        return plan;
+    }
+    let desc = s.get("description").and_then(Value::as_str).unwrap_or("").to_lowercase();
+    let named = desc.contains(&l.path.to_lowercase()) || desc.contains("login") || desc.contains("log in");
+    AuthPlan {
+        confidence: if named { High } else { Medium },
+        why: format!(
+            "security scheme `{}` is HTTP bearer with tokens from {}{} (user name and password in a JSON body)",
+            plan.scheme,
+            l.label,
+            if named { ", as the scheme's description says" } else { "" }
+        ),
+        kind: AuthKind::Login(l.clone()),
+        scheme: plan.scheme,
     }
 }
 
@@ -1699,6 +1851,12 @@ fn build<'a>(
     for m in &mems {
         op_plans.insert(m.op_idx, op_auth(doc, ops[m.op_idx].op, server_full.as_deref()));
     }
+    let login = find_login(doc);
+    for p in op_plans.values_mut() {
+        if let Some(plan) = p.take() {
+            *p = Some(with_login(doc, plan, login.as_ref()));
+        }
+    }
     let mut counts: BTreeMap<String, (usize, AuthPlan)> = BTreeMap::new();
     for p in op_plans.values().flatten() {
         counts.entry(p.scheme.clone()).or_insert((0, p.clone())).0 += 1;
@@ -1775,6 +1933,7 @@ fn build<'a>(
             AuthKind::Password { .. } => {
                 AuthNames { user: Some(n("USER")), secret: n("PASSWORD"), client_id: Some(n("CLIENT_ID")) }
             }
+            AuthKind::Login(_) => AuthNames { user: Some(n("USER")), secret: n("PASSWORD"), client_id: None },
         };
         let scheme = &p.scheme;
         if let Some(u) = &names.user {
@@ -1784,7 +1943,7 @@ fn build<'a>(
             cx.env(c, &format!("OAuth2 client id (security scheme `{scheme}`)"));
         }
         let what = match &p.kind {
-            AuthKind::Basic | AuthKind::Password { .. } => "password",
+            AuthKind::Basic | AuthKind::Password { .. } | AuthKind::Login(_) => "password",
             AuthKind::Bearer => "bearer token",
             AuthKind::ApiKey { .. } => "API key / token",
             AuthKind::ClientCredentials { .. } => "OAuth2 client secret",
@@ -2044,6 +2203,20 @@ fn write_auth(y: &mut Yaml, indent: usize, p: &AuthPlan, n: &AuthNames) {
             y.kv(i, "client_id", &env(n.client_id.as_deref().unwrap_or("CLIENT_ID")));
             y.kv(i, "username", &env(n.user.as_deref().unwrap_or("USER")));
             y.kv(i, "password", &env(&n.secret));
+        }
+        AuthKind::Login(l) => {
+            y.kv(i, "type", "login");
+            y.comment(i, &format!("from {}", l.label));
+            y.kv(i, "path", &l.path);
+            y.open(i, "body");
+            y.kv(i + 1, &l.user_field, &env(n.user.as_deref().unwrap_or("USER")));
+            y.kv(i + 1, &l.password_field, &env(&n.secret));
+            y.kv(i, "token_path", &l.token_path);
+            if let Some(p) = &l.expires_in_path {
+                y.kv(i, "expires_in_path", p);
+            } else if let Some(p) = &l.expires_at_path {
+                y.kv(i, "expires_at_path", p);
+            }
         }
     }
 }

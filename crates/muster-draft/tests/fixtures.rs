@@ -153,3 +153,17 @@ fn not_openapi_input_is_a_clear_error() {
     let e = parse_spec_text("key: [unclosed\n").expect_err("bad yaml");
     assert!(e.to_string().contains("invalid YAML"), "{e}");
 }
+
+#[test]
+fn a_bearer_scheme_with_a_documented_login_operation_drafts_login_auth() {
+    let d = drafted("login_session.json");
+    assert_has(&d.yaml, "type: login");
+    assert_has(&d.yaml, "path: /auth/sessions");
+    assert_has(&d.yaml, "login: ${SESSION_USER}");
+    assert_has(&d.yaml, "password: ${SESSION_PASSWORD}");
+    assert_has(&d.yaml, "token_path: data.access_token");
+    assert_has(&d.yaml, "expires_at_path: data.expires_at");
+    assert!(!d.yaml.contains("/reports"), "{}", d.yaml);
+    let auth = d.choices.iter().find(|c| c.what == "source.http.auth").expect("auth choice");
+    assert_eq!(auth.confidence, Confidence::Medium, "{auth:?}");
+}

@@ -67,18 +67,11 @@ pub struct SyncOptions {
     pub batch_size: usize,
     /// Set to stop the sync at the next page (Ctrl-C).
     pub cancel: Arc<AtomicBool>,
-    /// Replaces the connector's auth for every request (negative-auth tests).
-    pub auth_override: Option<AuthConfig>,
 }
 
 impl Default for SyncOptions {
     fn default() -> Self {
-        SyncOptions {
-            limit_per_type: None,
-            batch_size: 1000,
-            cancel: Arc::new(AtomicBool::new(false)),
-            auth_override: None,
-        }
+        SyncOptions { limit_per_type: None, batch_size: 1000, cancel: Arc::new(AtomicBool::new(false)) }
     }
 }
 
@@ -479,21 +472,13 @@ impl<'a> Engine<'a> {
         progress: &'a dyn Progress,
         tx: mpsc::Sender<Vec<Record>>,
     ) -> Result<Self, EngineError> {
-        let mut cfg = client_config(c, env)?;
-        if let Some(a) = &opts.auth_override {
-            cfg.auth = a.clone();
-        }
-        let client = HttpClient::new(cfg)?;
+        let client = HttpClient::new(client_config(c, env)?)?;
         let vars = resolve_vars(c, env)?;
         let vars_json = Value::Object(vars.iter().map(|(k, v)| (k.clone(), Value::String(v.clone()))).collect());
         let mut auth_overrides = HashMap::new();
         let mut add = |r: &RequestC, field: String| -> Result<(), EngineError> {
             if let Some(a) = &r.auth {
-                let cfg = match &opts.auth_override {
-                    Some(o) => o.clone(),
-                    None => auth_config(a, env, &field)?,
-                };
-                auth_overrides.insert(r as *const RequestC as usize, Arc::new(cfg));
+                auth_overrides.insert(r as *const RequestC as usize, Arc::new(auth_config(a, env, &field)?));
             }
             Ok(())
         };
