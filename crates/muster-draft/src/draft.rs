@@ -1534,20 +1534,21 @@ fn status_expr(fields: &Fields<'_>, choices: &mut Vec<Choice>, what: &str, prov:
     let positive = ["active", "isActive", "is_active", "enabled", "isEnabled", "is_enabled"]
         .iter()
         .find_map(|n| fields.find(&[n], boolish).filter(|(k, _, _)| !k.contains('.')));
+    // The chosen expression, wrapped in the deleted/disabled flag conditions, recorded as a choice.
+    let mut decide = |base: String, why: String, confidence| {
+        let expr = chain.iter().rev().fold(base, |e, (cnd, val)| format!("{cnd} ? '{val}' : {}", paren(&e)));
+        choices.push(Choice {
+            what: format!("{what}.map.status"),
+            confidence,
+            why: why.clone(),
+            provenance: prov.into(),
+        });
+        Some((expr, why))
+    };
     if let Some((k, _, r)) = positive {
         why.push(format!("`{k}` false → disabled"));
         let c = cond(k, *r, true);
-        let mut expr = format!("{c} ? 'enabled' : 'disabled'");
-        for (cnd, val) in chain.iter().rev() {
-            expr = format!("{cnd} ? '{val}' : {}", paren(&expr));
-        }
-        choices.push(Choice {
-            what: format!("{what}.map.status"),
-            confidence: High,
-            why: why.join("; "),
-            provenance: prov.into(),
-        });
-        return Some((expr, why.join("; ")));
+        return decide(format!("{c} ? 'enabled' : 'disabled'"), why.join("; "), High);
     }
     // enums
     let enum_field = fields.find(
@@ -1590,31 +1591,11 @@ fn status_expr(fields: &Fields<'_>, choices: &mut Vec<Choice>, what: &str, prov:
             }
             let w =
                 format!("`{k}` enum ({}): disabled/deleted values mapped, others enabled", f.enum_values.join(", "));
-            let mut expr2 = expr;
-            for (cnd, val) in chain.iter().rev() {
-                expr2 = format!("{cnd} ? '{val}' : {}", paren(&expr2));
-            }
-            choices.push(Choice {
-                what: format!("{what}.map.status"),
-                confidence: Medium,
-                why: w.clone(),
-                provenance: prov.into(),
-            });
-            return Some((expr2, w));
+            return decide(expr, w, Medium);
         }
     }
     if !chain.is_empty() {
-        let mut expr = "'enabled'".to_string();
-        for (cnd, val) in chain.iter().rev() {
-            expr = format!("{cnd} ? '{val}' : {}", paren(&expr));
-        }
-        choices.push(Choice {
-            what: format!("{what}.map.status"),
-            confidence: High,
-            why: why.join("; "),
-            provenance: prov.into(),
-        });
-        return Some((expr, why.join("; ")));
+        return decide("'enabled'".to_string(), why.join("; "), High);
     }
     if let Some((k, _, _)) = fields.find(&["status", "state"], |f| f.is_string()) {
         choices.push(Choice {

@@ -93,7 +93,10 @@ impl Coverage {
 
 impl Coverage {
     fn note(&mut self, field: &str, v: &Result<Value, EvalError>) {
-        let c = self.fields.entry(field.to_string()).or_default();
+        if !self.fields.contains_key(field) {
+            self.fields.insert(field.to_string(), FieldCount::default());
+        }
+        let Some(c) = self.fields.get_mut(field) else { return };
         match v {
             Ok(Value::Null) => c.null += 1,
             Ok(v) => {
@@ -274,7 +277,7 @@ fn map_fields(
         }
         Err(EvalError::Failed { message }) => return Err(err(ctx, row, "id", message)),
     };
-    let mut field = |name: &str, e: &Option<Expr>| -> Result<Value, MapError> {
+    let mut field = |name: &str, e: Option<&Expr>| -> Result<Value, MapError> {
         let Some(e) = e else { return Ok(Value::Null) };
         let v = eval(e, scope);
         cov.note(name, &v);
@@ -286,9 +289,9 @@ fn map_fields(
             },
         }
     };
-    let display_name = as_text(&field("display_name", &m.display_name)?);
-    let description = as_text(&field("description", &m.description)?);
-    let status = match field("status", &m.status)? {
+    let display_name = as_text(&field("display_name", m.display_name.as_ref())?);
+    let description = as_text(&field("description", m.description.as_ref())?);
+    let status = match field("status", m.status.as_ref())? {
         Value::Null if m.status.is_none() => Status::Enabled,
         Value::Null => Status::Unknown,
         Value::String(s) => Status::parse(&s).ok_or_else(|| {
@@ -304,19 +307,19 @@ fn map_fields(
         }
     };
     let parent = match &m.parent {
-        Some(p) => as_text(&field("parent.id", &Some(p.id.clone()))?)
+        Some(p) => as_text(&field("parent.id", Some(&p.id))?)
             .map(|id| ResourceRef { resource_type: p.resource_type.clone(), id }),
         None => None,
     };
     let user = match &m.user {
         Some(u) => {
             let mut emails = Vec::new();
-            if let Some(e) = as_text(&field("user.email", &u.email)?)
+            if let Some(e) = as_text(&field("user.email", u.email.as_ref())?)
                 && !e.is_empty()
             {
                 emails.push(e);
             }
-            match field("user.emails", &u.emails)? {
+            match field("user.emails", u.emails.as_ref())? {
                 Value::Array(a) => {
                     for v in a {
                         if let Some(s) = as_text(&v)
@@ -336,8 +339,8 @@ fn map_fields(
                     }
                 }
             }
-            let login = as_text(&field("user.login", &u.login)?);
-            let account_type = match field("user.account_type", &u.account_type)? {
+            let login = as_text(&field("user.login", u.login.as_ref())?);
+            let account_type = match field("user.account_type", u.account_type.as_ref())? {
                 Value::Null => None,
                 Value::String(s) => Some(AccountType::parse(&s).ok_or_else(|| {
                     err(ctx, row, "user.account_type", format!("`{s}` is not human, service or system"))
@@ -346,9 +349,9 @@ fn map_fields(
                     return Err(err(ctx, row, "user.account_type", format!("must be a string, got {other}")));
                 }
             };
-            let last_login = normalize_time(&field("user.last_login", &u.last_login)?)
+            let last_login = normalize_time(&field("user.last_login", u.last_login.as_ref())?)
                 .map_err(|m| err(ctx, row, "user.last_login", m))?;
-            let mfa = match field("user.mfa", &u.mfa)? {
+            let mfa = match field("user.mfa", u.mfa.as_ref())? {
                 Value::Null => None,
                 Value::Bool(b) => Some(b),
                 other => return Err(err(ctx, row, "user.mfa", format!("must be true or false, got {other}"))),
@@ -359,23 +362,23 @@ fn map_fields(
     };
     let secret = match &m.secret {
         Some(s) => {
-            let kind = as_text(&field("secret.kind", &s.kind)?);
+            let kind = as_text(&field("secret.kind", s.kind.as_ref())?);
             let owner = match &s.owner {
-                Some(o) => as_text(&field("secret.owner.id", &Some(o.id.clone()))?)
+                Some(o) => as_text(&field("secret.owner.id", Some(&o.id))?)
                     .map(|id| ResourceRef { resource_type: o.resource_type.clone(), id }),
                 None => None,
             };
             let t = |name: &str, v: Value| normalize_time(&v).map_err(|m| err(ctx, row, name, m));
-            let created_at = t("secret.created_at", field("secret.created_at", &s.created_at)?)?;
-            let expires_at = t("secret.expires_at", field("secret.expires_at", &s.expires_at)?)?;
-            let last_used_at = t("secret.last_used_at", field("secret.last_used_at", &s.last_used_at)?)?;
+            let created_at = t("secret.created_at", field("secret.created_at", s.created_at.as_ref())?)?;
+            let expires_at = t("secret.expires_at", field("secret.expires_at", s.expires_at.as_ref())?)?;
+            let last_used_at = t("secret.last_used_at", field("secret.last_used_at", s.last_used_at.as_ref())?)?;
             Some(SecretTraits { kind, owner, created_at, expires_at, last_used_at })
         }
         None => None,
     };
     let mut profile = serde_json::Map::new();
     for (k, e) in &m.profile {
-        let v = field(&format!("profile.{k}"), &Some(e.clone()))?;
+        let v = field(&format!("profile.{k}"), Some(e))?;
         if !v.is_null() {
             profile.insert(k.clone(), v);
         }
@@ -515,7 +518,7 @@ pub fn map_grant(
 pub fn rows<'a>(body: &'a Value, items: Option<&str>) -> Result<&'a [Value], String> {
     let target = match items {
         None => body,
-        Some(p) => lookup(body, p).ok_or_else(|| {
+        Some(p) => muster_http::lookup(body, p).ok_or_else(|| {
             let keys = body.as_object().map(|o| o.keys().cloned().collect::<Vec<_>>().join(", ")).unwrap_or_default();
             format!("the response has no `{p}`; its top-level keys are: {keys}")
         })?,
@@ -532,20 +535,4 @@ pub fn rows<'a>(body: &'a Value, items: Option<&str>) -> Result<&'a [Value], Str
         }
         other => Err(format!("`{}` is {other}, not a list", items.unwrap_or("the response"))),
     }
-}
-
-/// Dotted-path lookup: `a.b.0.c`; empty or `.` is the value itself.
-pub fn lookup<'a>(v: &'a Value, path: &str) -> Option<&'a Value> {
-    if path.is_empty() || path == "." {
-        return Some(v);
-    }
-    let mut cur = v;
-    for seg in path.split('.') {
-        cur = match cur {
-            Value::Object(m) => m.get(seg)?,
-            Value::Array(a) => a.get(seg.parse::<usize>().ok()?)?,
-            _ => return None,
-        };
-    }
-    Some(cur)
 }
